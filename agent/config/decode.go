@@ -1,0 +1,380 @@
+// Package config loads akship's YAML configuration strictly: unknown keys,
+// wrong types and invalid values are errors that name the key, the file and
+// the line. It also provides the Secret type and ${ENV} expansion.
+package config
+
+import (
+	"encoding"
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Decoder decodes YAML nodes into configuration structs.
+//
+// Struct fields are matched by their `yaml:"name"` tag (fields without a tag
+// are not configurable; `yaml:",inline"` flattens an embedded struct). Scalars
+// go through ${ENV} expansion before conversion. time.Duration accepts Go
+// duration strings ("30s", "5m"). Types implementing encoding.TextUnmarshaler
+// decode from the scalar text. After a struct is decoded, its Validate method
+// (if it has one) runs and its problems are reported at the keys they name.
+type Decoder struct {
+	// File is the name used in error messages.
+	File string
+	// Env looks up environment variables for ${NAME} expansion. Nil means
+	// no variable is defined.
+	Env func(string) (string, bool)
+
+	errs []error
+}
+
+var (
+	durationType        = reflect.TypeFor[time.Duration]()
+	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+	validatorType       = reflect.TypeFor[Validator]()
+)
+
+// Decode decodes node into out, which must be a non-nil pointer, and returns
+// every problem found joined together (nil if none). Values already in out
+// that the YAML does not mention are kept, so callers pre-fill defaults.
+func (d *Decoder) Decode(node *yaml.Node, out any) error {
+	d.errs = nil
+	v := reflect.ValueOf(out)
+	if v.Kind() != reflect.Pointer || v.IsNil() {
+		return fmt.Errorf("config.Decode needs a non-nil pointer, got %T", out)
+	}
+	if node.Kind == yaml.DocumentNode {
+		if len(node.Content) == 0 {
+			return nil
+		}
+		node = node.Content[0]
+	}
+	d.value(node, "", v.Elem())
+	return errors.Join(d.errs...)
+}
+
+func (d *Decoder) fail(n *yaml.Node, path string, format string, args ...any) {
+	e := &LocatedError{File: d.File, Path: path, Err: fmt.Errorf(format, args...)}
+	if n != nil {
+		e.Line, e.Column = n.Line, n.Column
+	}
+	d.errs = append(d.errs, e)
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// value decodes n into v (addressable) and validates it.
+func (d *Decoder) value(n *yaml.Node, path string, v reflect.Value) {
+	if n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		// "key:" with nothing after it keeps the default.
+		return
+	}
+	if v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			v.Set(reflect.New(v.Type().Elem()))
+		}
+		d.value(n, path, v.Elem())
+		return
+	}
+	if v.Addr().Type().Implements(textUnmarshalerType) && v.Type() != reflect.TypeFor[Secret]() {
+		d.text(n, path, v)
+		return
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		d.structure(n, path, v)
+	case reflect.Map:
+		d.mapping(n, path, v)
+	case reflect.Slice:
+		d.sequence(n, path, v)
+	default:
+		d.scalar(n, path, v)
+	}
+}
+
+func (d *Decoder) text(n *yaml.Node, path string, v reflect.Value) {
+	s, ok := d.scalarText(n, path)
+	if !ok {
+		return
+	}
+	if err := v.Addr().Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(s)); err != nil {
+		d.fail(n, path, "%v", err)
+	}
+}
+
+func (d *Decoder) scalarText(n *yaml.Node, path string) (string, bool) {
+	if n.Kind != yaml.ScalarNode {
+		d.fail(n, path, "expected a single value, got %s", kindName(n))
+		return "", false
+	}
+	s, err := Expand(n.Value, d.Env)
+	if err != nil {
+		d.fail(n, path, "%v", err)
+		return "", false
+	}
+	return s, true
+}
+
+func (d *Decoder) structure(n *yaml.Node, path string, v reflect.Value) {
+	if n.Kind != yaml.MappingNode {
+		d.fail(n, path, "expected a mapping of keys, got %s", kindName(n))
+		return
+	}
+	fields := structFields(v)
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		key := k.Value
+		kp := join(path, key)
+		if seen[key] {
+			d.fail(k, kp, "key given twice")
+			continue
+		}
+		seen[key] = true
+		f, ok := fields[key]
+		if !ok {
+			d.fail(k, kp, "unknown key%s", suggest(key, fields))
+			continue
+		}
+		d.value(val, kp, f)
+	}
+	d.validate(n, path, v)
+}
+
+// structFields maps YAML keys to the settable fields of v, descending into
+// inline structs.
+func structFields(v reflect.Value) map[string]reflect.Value {
+	out := map[string]reflect.Value{}
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		sf := t.Field(i)
+		tag, ok := sf.Tag.Lookup("yaml")
+		if !ok || tag == "-" || !sf.IsExported() {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if strings.Contains(opts, "inline") {
+			fv := v.Field(i)
+			if fv.Kind() == reflect.Pointer {
+				if fv.IsNil() {
+					fv.Set(reflect.New(fv.Type().Elem()))
+				}
+				fv = fv.Elem()
+			}
+			for k, f := range structFields(fv) {
+				out[k] = f
+			}
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(sf.Name)
+		}
+		out[name] = v.Field(i)
+	}
+	return out
+}
+
+func (d *Decoder) validate(n *yaml.Node, path string, v reflect.Value) {
+	if !v.Addr().Type().Implements(validatorType) {
+		return
+	}
+	err := v.Addr().Interface().(Validator).Validate()
+	for _, e := range Errors(err) {
+		var fe *FieldError
+		if errors.As(e, &fe) {
+			at := find(n, fe.Key)
+			d.errs = append(d.errs, &LocatedError{File: d.File, Line: at.Line, Column: at.Column,
+				Path: join(path, fe.Key), Err: fe.Err})
+			continue
+		}
+		d.errs = append(d.errs, &LocatedError{File: d.File, Line: n.Line, Column: n.Column, Path: path, Err: e})
+	}
+}
+
+// find returns the node of the dot-separated key under n, or the deepest
+// node on the way when the key is absent (a missing required key is
+// reported where its section starts).
+func find(n *yaml.Node, key string) *yaml.Node {
+	if key == "" {
+		return n
+	}
+	head, rest, _ := strings.Cut(key, ".")
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == head {
+				if rest == "" {
+					return n.Content[i]
+				}
+				return find(n.Content[i+1], rest)
+			}
+		}
+	}
+	if n.Kind == yaml.SequenceNode {
+		if i, err := strconv.Atoi(head); err == nil && i >= 0 && i < len(n.Content) {
+			return find(n.Content[i], rest)
+		}
+	}
+	return n
+}
+
+func (d *Decoder) mapping(n *yaml.Node, path string, v reflect.Value) {
+	if n.Kind != yaml.MappingNode {
+		d.fail(n, path, "expected a mapping of keys, got %s", kindName(n))
+		return
+	}
+	if v.Type().Key().Kind() != reflect.String {
+		d.fail(n, path, "unsupported map key type %s", v.Type().Key())
+		return
+	}
+	if v.IsNil() {
+		v.Set(reflect.MakeMap(v.Type()))
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		elem := reflect.New(v.Type().Elem()).Elem()
+		if old := v.MapIndex(reflect.ValueOf(k.Value).Convert(v.Type().Key())); old.IsValid() {
+			elem.Set(old)
+		}
+		d.value(val, join(path, k.Value), elem)
+		v.SetMapIndex(reflect.ValueOf(k.Value).Convert(v.Type().Key()), elem)
+	}
+}
+
+func (d *Decoder) sequence(n *yaml.Node, path string, v reflect.Value) {
+	if n.Kind != yaml.SequenceNode {
+		d.fail(n, path, "expected a list, got %s", kindName(n))
+		return
+	}
+	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+	for i, item := range n.Content {
+		d.value(item, fmt.Sprintf("%s.%d", path, i), s.Index(i))
+	}
+	v.Set(s)
+}
+
+func (d *Decoder) scalar(n *yaml.Node, path string, v reflect.Value) {
+	s, ok := d.scalarText(n, path)
+	if !ok {
+		return
+	}
+	if v.Type() == durationType {
+		dur, err := time.ParseDuration(s)
+		if err != nil {
+			d.fail(n, path, "%q is not a duration (use a number with a unit, e.g. 30s, 5m, 24h)", s)
+			return
+		}
+		v.SetInt(int64(dur))
+		return
+	}
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(s)
+	case reflect.Bool:
+		b, err := parseBool(s)
+		if err != nil {
+			d.fail(n, path, "%q is not a boolean (use true or false)", s)
+			return
+		}
+		v.SetBool(b)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		i, err := strconv.ParseInt(s, 0, v.Type().Bits())
+		if err != nil {
+			d.fail(n, path, "%q is not a whole number", s)
+			return
+		}
+		v.SetInt(i)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		u, err := strconv.ParseUint(s, 0, v.Type().Bits())
+		if err != nil {
+			d.fail(n, path, "%q is not a non-negative whole number", s)
+			return
+		}
+		v.SetUint(u)
+	case reflect.Float32, reflect.Float64:
+		f, err := strconv.ParseFloat(s, v.Type().Bits())
+		if err != nil || math.IsNaN(f) {
+			d.fail(n, path, "%q is not a number", s)
+			return
+		}
+		v.SetFloat(f)
+	case reflect.Interface:
+		var x any
+		if err := n.Decode(&x); err != nil {
+			d.fail(n, path, "%v", err)
+			return
+		}
+		v.Set(reflect.ValueOf(x))
+	default:
+		d.fail(n, path, "unsupported setting type %s", v.Type())
+	}
+}
+
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(s) {
+	case "true", "yes", "on":
+		return true, nil
+	case "false", "no", "off":
+		return false, nil
+	}
+	return false, errors.New("not a boolean")
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		return fmt.Sprintf("the value %q", n.Value)
+	}
+	return "something else"
+}
+
+// suggest proposes the closest known key for a misspelt one.
+func suggest(key string, fields map[string]reflect.Value) string {
+	best, bestDist := "", 3
+	for k := range fields {
+		if dist := levenshtein(key, k); dist < bestDist || (dist == bestDist && best != "" && k < best) {
+			best, bestDist = k, dist
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+func levenshtein(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}

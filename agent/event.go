@@ -1,0 +1,141 @@
+// Package agent is akship's core: the event and batch types, the component
+// interfaces, the pipeline that moves batches from inputs through processors
+// to the output, and the ordered checkpoint tracker that turns output
+// acknowledgements into cursor commits. It depends on no vendor SDK.
+package agent
+
+import (
+	"context"
+	"time"
+)
+
+// Dataset names the kind of authentik record an event came from. It selects
+// the mapping program and the data stream (logs-authentik.<dataset>-<ns>).
+type Dataset string
+
+// The datasets akship collects.
+const (
+	DatasetEvent Dataset = "event"
+	DatasetUser  Dataset = "user"
+	DatasetGroup Dataset = "group"
+)
+
+// Datasets lists every dataset in a stable order.
+var Datasets = []Dataset{DatasetEvent, DatasetUser, DatasetGroup}
+
+// DataStreamDataset is the value of data_stream.dataset and event.dataset
+// for the dataset, e.g. "authentik.event".
+func (d Dataset) DataStreamDataset() string { return "authentik." + string(d) }
+
+// Valid reports whether d is one of the known datasets.
+func (d Dataset) Valid() bool {
+	switch d {
+	case DatasetEvent, DatasetUser, DatasetGroup:
+		return true
+	}
+	return false
+}
+
+// Event is one authentik record on its way to the output.
+//
+// An input fills Dataset, ID, Raw and Collected; processors fill Fields (the
+// ECS document) from Raw. Outputs serialise Fields and address the document
+// by ID. An Event belongs to exactly one goroutine at a time: the pipeline
+// hands it from stage to stage, so no locking is needed.
+type Event struct {
+	// Dataset is the kind of record (event, user, group).
+	Dataset Dataset
+	// ID is the deterministic document id: the authentik event pk for
+	// events, a fingerprint of the record for users and groups. Replays of
+	// the same record produce the same ID, so Elasticsearch absorbs them.
+	ID string
+	// Raw is the record exactly as authentik returned it (compact JSON).
+	// It becomes event.original.
+	Raw []byte
+	// Collected is when the input read the record; it is @timestamp for
+	// users and groups, which carry no time of their own.
+	Collected time.Time
+	// Fields is the document to index. Nil until a processor builds it; an
+	// output given an event with nil Fields writes the minimal document
+	// (see MinimalDocument).
+	Fields map[string]any
+}
+
+// MinimalDocument is the document shipped for an event that no processor
+// mapped: the record as event.original and its data_stream.dataset. It keeps
+// the pipeline useful (and lossless) without a mapping.
+func (e *Event) MinimalDocument() map[string]any {
+	return map[string]any{
+		"@timestamp": e.Collected.UTC().Format(time.RFC3339Nano),
+		"event":      map[string]any{"original": string(e.Raw), "dataset": e.Dataset.DataStreamDataset()},
+		"data_stream": map[string]any{
+			"dataset": e.Dataset.DataStreamDataset(),
+		},
+	}
+}
+
+// Document returns Fields, or the minimal document when nothing mapped the
+// event.
+func (e *Event) Document() map[string]any {
+	if e.Fields == nil {
+		return e.MinimalDocument()
+	}
+	return e.Fields
+}
+
+// AckFunc reports the fate of a batch back to the input that produced it.
+// It is called exactly once per batch: with nil when every event of the
+// batch is durably stored by the output (or dead-lettered with a reason),
+// with a non-nil error when the batch was abandoned (shutdown, gave up), in
+// which case the input must not move its cursor past the batch.
+// AckFunc must be safe to call from any goroutine.
+type AckFunc func(ctx context.Context, err error)
+
+// Batch is a group of events that share one acknowledgement, typically the
+// records of one API page. A batch may be empty: it then only carries a
+// checkpoint (for example the end of a walk) and is acknowledged at once.
+type Batch struct {
+	Events []*Event
+	Ack    AckFunc
+}
+
+// MarkError records a processing failure on the event's document the way
+// Elastic's ingest pipelines do, so the record still ships and stays
+// searchable: error.message gains the message (a list when there are
+// several), event.kind becomes pipeline_error and the tag
+// preserve_original_event is added once.
+func MarkError(e *Event, err error) {
+	doc := e.Document()
+	e.Fields = doc
+	errObj, _ := doc["error"].(map[string]any)
+	if errObj == nil {
+		errObj = map[string]any{}
+		doc["error"] = errObj
+	}
+	switch prev := errObj["message"].(type) {
+	case nil:
+		errObj["message"] = err.Error()
+	case string:
+		errObj["message"] = []any{prev, err.Error()}
+	case []any:
+		errObj["message"] = append(prev, err.Error())
+	default:
+		errObj["message"] = err.Error()
+	}
+	ev, _ := doc["event"].(map[string]any)
+	if ev == nil {
+		ev = map[string]any{}
+		doc["event"] = ev
+	}
+	ev["kind"] = "pipeline_error"
+	if _, ok := ev["original"]; !ok {
+		ev["original"] = string(e.Raw)
+	}
+	tags, _ := doc["tags"].([]any)
+	for _, t := range tags {
+		if t == "preserve_original_event" {
+			return
+		}
+	}
+	doc["tags"] = append(tags, "preserve_original_event")
+}
