@@ -1,0 +1,93 @@
+// Package geoip looks IP addresses up in MaxMind databases and returns the
+// ECS fields Elasticsearch's geoip processor produces: source.geo.* from a
+// City database and source.as.* from an ASN database.
+package geoip
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/oschwald/maxminddb-golang/v2"
+)
+
+// DB holds the opened databases. A nil database (not configured) yields no
+// fields. DB is safe for concurrent use; lookups never fail: an unknown,
+// private or malformed address simply has no fields.
+type DB struct {
+	city *maxminddb.Reader
+	asn  *maxminddb.Reader
+}
+
+// Open opens and verifies the databases named in cfg. A missing, corrupt or
+// wrong-kind file is an error naming the file and its configuration key.
+// With both paths empty it returns a DB that finds nothing.
+func Open(cfg Config) (*DB, error) {
+	db := &DB{}
+	var err error
+	if cfg.CityDatabase != "" {
+		db.city, err = openVerified(cfg.CityDatabase, "city_database", "City", "Enterprise")
+		if err != nil {
+			return nil, err
+		}
+	}
+	if cfg.ASNDatabase != "" {
+		db.asn, err = openVerified(cfg.ASNDatabase, "asn_database", "ASN", "ISP")
+		if err != nil {
+			return nil, errors.Join(err, db.Close())
+		}
+	}
+	return db, nil
+}
+
+// openVerified opens path and runs the library's full verifier: opening
+// alone only reads the metadata, so a corrupt data section would otherwise
+// surface later as lookup errors on live traffic.
+func openVerified(path, key string, kinds ...string) (*maxminddb.Reader, error) {
+	r, err := maxminddb.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("geoip.%s: opening %s failed: %w", key, path, err)
+	}
+	if err := r.Verify(); err != nil {
+		_ = r.Close()
+		return nil, fmt.Errorf("geoip.%s: %s is corrupt: %w", key, path, err)
+	}
+	dbType := r.Metadata.DatabaseType
+	for _, k := range kinds {
+		if strings.Contains(dbType, k) {
+			return r, nil
+		}
+	}
+	_ = r.Close()
+	return nil, fmt.Errorf("geoip.%s: %s is a %q database, want a %s database", key, path, dbType, kinds[0])
+}
+
+// Close releases the databases. Lookups after Close find nothing.
+func (db *DB) Close() error {
+	var errs []error
+	if db.city != nil {
+		errs = append(errs, db.city.Close())
+	}
+	if db.asn != nil {
+		errs = append(errs, db.asn.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// HasCity reports whether a City database is open.
+func (db *DB) HasCity() bool { return db != nil && db.city != nil }
+
+// HasASN reports whether an ASN database is open.
+func (db *DB) HasASN() bool { return db != nil && db.asn != nil }
+
+// parse turns the text of an address into the address to look up: an
+// IPv4-mapped IPv6 address is looked up as its IPv4 address, as
+// Elasticsearch does. ok is false for text that is not an address.
+func parse(ip string) (netip.Addr, bool) {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return addr.Unmap().WithZone(""), true
+}

@@ -1,0 +1,102 @@
+// Package useragent parses User-Agent strings into the ECS user_agent.*
+// fields the way Elasticsearch's user_agent ingest processor does, using the
+// uap-core regular expressions embedded in github.com/ua-parser/uap-go.
+package useragent
+
+import (
+	"fmt"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/ua-parser/uap-go/uaparser"
+)
+
+// UserAgent is a parsed agent. Empty strings are fields the reference does
+// not produce for this agent.
+type UserAgent struct {
+	Original   string
+	Name       string // "Other" when no pattern knows the agent
+	Version    string // major[.minor[.patch[.build]]]
+	OSName     string // empty when no pattern knows the operating system
+	OSVersion  string
+	OSFull     string // "<os name> <os version>"
+	DeviceName string // "Other" when no pattern knows the device
+}
+
+// Parser parses user agents. It is safe for concurrent use.
+type Parser struct {
+	defs  *uaparser.RegexDefinitions
+	cache *lru.Cache[string, UserAgent] // nil when disabled
+}
+
+// New compiles the embedded regular expressions (this takes a moment, do it
+// once) and sets up a cache of cfg.CacheSize agents.
+func New(cfg Config) (*Parser, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	up, err := uaparser.New(uaparser.WithCacheSize(1))
+	if err != nil {
+		return nil, fmt.Errorf("loading the user-agent patterns failed: %w", err)
+	}
+	p := &Parser{defs: up.RegexDefinitions}
+	if cfg.CacheSize > 0 {
+		p.cache, err = lru.New[string, UserAgent](cfg.CacheSize)
+		if err != nil {
+			return nil, fmt.Errorf("creating the user-agent cache failed: %w", err)
+		}
+	}
+	return p, nil
+}
+
+// Parse returns the parsed form of s, from the cache when it was seen
+// recently.
+func (p *Parser) Parse(s string) UserAgent {
+	if p.cache != nil {
+		if ua, ok := p.cache.Get(s); ok {
+			return ua
+		}
+	}
+	ua := p.parse(s)
+	if p.cache != nil {
+		p.cache.Add(s, ua)
+	}
+	return ua
+}
+
+func (p *Parser) parse(s string) UserAgent {
+	ua := UserAgent{Original: s, Name: "Other", DeviceName: "Other"}
+	if name, version, ok := p.agent(s); ok {
+		ua.Name, ua.Version = name, version
+	}
+	if name, version, ok := p.os(s); ok {
+		ua.OSName, ua.OSVersion = name, version
+		if version != "" {
+			ua.OSFull = name + " " + version
+		}
+	}
+	if name, ok := p.device(s); ok {
+		ua.DeviceName = name
+	}
+	return ua
+}
+
+// Fields returns the user_agent.* fields as a new map: original, name,
+// version, os.{name,version,full} and device.name, leaving out empty ones.
+func (ua UserAgent) Fields() map[string]any {
+	out := map[string]any{"name": ua.Name, "device": map[string]any{"name": ua.DeviceName}}
+	if ua.Original != "" {
+		out["original"] = ua.Original
+	}
+	if ua.Version != "" {
+		out["version"] = ua.Version
+	}
+	if ua.OSName != "" {
+		os := map[string]any{"name": ua.OSName}
+		if ua.OSVersion != "" {
+			os["version"] = ua.OSVersion
+			os["full"] = ua.OSFull
+		}
+		out["os"] = os
+	}
+	return out
+}
