@@ -34,6 +34,13 @@ type Decoder struct {
 	errs []error
 }
 
+// Defaulter is implemented by optional sections (held by pointer, such as
+// one output among several): when the YAML names the section, the decoder
+// allocates it and calls SetDefaults before decoding the keys given.
+type Defaulter interface {
+	SetDefaults()
+}
+
 var (
 	durationType        = reflect.TypeFor[time.Duration]()
 	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
@@ -86,6 +93,9 @@ func (d *Decoder) value(n *yaml.Node, path string, v reflect.Value) {
 	if v.Kind() == reflect.Pointer {
 		if v.IsNil() {
 			v.Set(reflect.New(v.Type().Elem()))
+			if d, ok := v.Interface().(Defaulter); ok {
+				d.SetDefaults()
+			}
 		}
 		d.value(n, path, v.Elem())
 		return

@@ -1,0 +1,329 @@
+package authentik
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+
+	"akship/agent"
+	"akship/agent/config"
+	"akship/agent/telemetry"
+)
+
+// maxPageBytes bounds the body read of one page (a page of 10,000 events
+// with large contexts stays well below it).
+const maxPageBytes = 256 << 20
+
+// maxRetryAfter caps how long a Retry-After header can make the client wait.
+const maxRetryAfter = 10 * time.Minute
+
+// ErrInvalidPage is authentik's 404 {"detail": "Invalid page."}: the page
+// number is past the end (the collection shrank during a walk).
+var ErrInvalidPage = errors.New("authentik: invalid page")
+
+// Pagination is authentik's pagination object.
+type Pagination struct {
+	Next       int `json:"next"`
+	Previous   int `json:"previous"`
+	Count      int `json:"count"`
+	Current    int `json:"current"`
+	TotalPages int `json:"total_pages"`
+	StartIndex int `json:"start_index"`
+	EndIndex   int `json:"end_index"`
+}
+
+// Page is one decoded list response. Results keep each record's bytes as
+// authentik sent them. Unknown top-level keys (autocomplete, 2025.8+) are
+// ignored.
+type Page struct {
+	Pagination Pagination        `json:"pagination"`
+	Results    []json.RawMessage `json:"results"`
+}
+
+// ClientOptions are the collaborators of a Client.
+type ClientOptions struct {
+	Log     *slog.Logger
+	Metrics *telemetry.Metrics
+	// WrapTransport, when set, wraps the HTTP transport (request tracing).
+	WrapTransport func(http.RoundTripper) http.RoundTripper
+	// UserAgent is sent with every request.
+	UserAgent string
+}
+
+// Client lists authentik collections over HTTP with retries: network
+// errors, 429 and 5xx are retried with exponential backoff and jitter,
+// honouring Retry-After; 401/403 are returned at once as permanent errors,
+// because retrying a rejected token only hammers authentik.
+type Client struct {
+	base  *url.URL
+	token config.Secret
+	http  *retryablehttp.Client
+	cfg   ClientConfig
+	opts  ClientOptions
+}
+
+// NewClient builds a client from a validated configuration.
+func NewClient(cfg ClientConfig, opts ClientOptions) (*Client, error) {
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = telemetry.New()
+	}
+	if opts.UserAgent == "" {
+		opts.UserAgent = "akship"
+	}
+	base, err := url.Parse(strings.TrimRight(cfg.URL, "/") + "/api/v3/")
+	if err != nil {
+		return nil, fmt.Errorf("authentik.url: %w", err)
+	}
+	token := cfg.Token
+	if cfg.TokenFile != "" {
+		if token, err = config.ReadSecretFile(cfg.TokenFile); err != nil {
+			return nil, fmt.Errorf("authentik.token_file: %w", err)
+		}
+	}
+	transport, err := newTransport(cfg.TLS)
+	if err != nil {
+		return nil, err
+	}
+	var rt http.RoundTripper = transport
+	if opts.WrapTransport != nil {
+		rt = opts.WrapTransport(rt)
+	}
+	c := &Client{base: base, token: token, cfg: cfg, opts: opts}
+	c.http = &retryablehttp.Client{
+		HTTPClient:   &http.Client{Timeout: cfg.Timeout, Transport: rt},
+		RetryWaitMin: cfg.BackoffInitial,
+		RetryWaitMax: cfg.BackoffMax,
+		RetryMax:     cfg.MaxRetries,
+		CheckRetry:   c.checkRetry,
+		Backoff:      backoff,
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+	}
+	if cfg.TLS.Insecure {
+		opts.Log.Warn("authentik.tls.insecure is set: the authentik certificate is not verified")
+	}
+	return c, nil
+}
+
+func newTransport(cfg TLSConfig) (*http.Transport, error) {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 4
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: cfg.Insecure} //nolint:gosec // opt-in
+	if cfg.CAFile != "" {
+		pem, err := os.ReadFile(cfg.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("authentik.tls.ca_file: %w", err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("authentik.tls.ca_file: %s holds no PEM certificate", cfg.CAFile)
+		}
+		tc.RootCAs = pool
+	}
+	t.TLSClientConfig = tc
+	return t, nil
+}
+
+// List fetches one page of the collection at path (relative to /api/v3/,
+// e.g. "events/events/") with the query q. input labels the metrics.
+func (c *Client) List(ctx context.Context, input, path string, q url.Values) (*Page, error) {
+	var lastErr error
+	for attempt := 0; attempt <= c.cfg.MaxRetries; attempt++ {
+		if attempt > 0 {
+			wait := backoff(c.cfg.BackoffInitial, c.cfg.BackoffMax, attempt-1, nil)
+			c.opts.Log.Warn("authentik sent an unreadable page; retrying", "input", input,
+				"retry_in", wait.Round(time.Millisecond), "error", lastErr)
+			select {
+			case <-time.After(wait):
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		body, err := c.get(ctx, input, path, q)
+		if err != nil {
+			return nil, err
+		}
+		var page Page
+		if lastErr = decodePage(body, &page); lastErr == nil {
+			c.opts.Metrics.InputPages.WithLabelValues(input).Inc()
+			c.opts.Metrics.InputRecords.WithLabelValues(input).Add(float64(len(page.Results)))
+			return &page, nil
+		}
+	}
+	return nil, fmt.Errorf("authentik %s: %w", path, lastErr)
+}
+
+// decodePage decodes a list response, insisting on the envelope authentik
+// always sends, so a truncated or foreign body is not mistaken for an
+// empty page.
+func decodePage(body []byte, page *Page) error {
+	var probe struct {
+		Pagination *Pagination      `json:"pagination"`
+		Results    *json.RawMessage `json:"results"`
+	}
+	if err := json.Unmarshal(body, &probe); err != nil {
+		return fmt.Errorf("invalid JSON page (%d bytes): %w", len(body), err)
+	}
+	if probe.Pagination == nil || probe.Results == nil {
+		return fmt.Errorf("response is not an authentik list page (no pagination or results)")
+	}
+	page.Pagination = *probe.Pagination
+	if err := json.Unmarshal(*probe.Results, &page.Results); err != nil {
+		return fmt.Errorf("results is not a list: %w", err)
+	}
+	return nil
+}
+
+// get performs the request with transport-level retries and returns the
+// body of a 200 response.
+func (c *Client) get(ctx context.Context, input, path string, q url.Values) ([]byte, error) {
+	u := c.base.ResolveReference(&url.URL{Path: path, RawQuery: q.Encode()})
+	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token.Value())
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.opts.UserAgent)
+	ctx = context.WithValue(ctx, inputKey{}, input)
+	resp, err := c.http.Do(req.WithContext(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("authentik %s unreachable: %w", u.Path, redactErr(err, c.token))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		body, err := io.ReadAll(io.LimitReader(resp.Body, maxPageBytes))
+		if err != nil {
+			return nil, fmt.Errorf("reading authentik %s failed: %w", u.Path, err)
+		}
+		return body, nil
+	}
+	return nil, c.statusError(resp, u.Path)
+}
+
+type inputKey struct{}
+
+// statusError turns a non-200 answer into an error that says what to do.
+func (c *Client) statusError(resp *http.Response, path string) error {
+	detail := readDetail(resp.Body, c.token)
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+		return agent.Permanent(fmt.Errorf("authentik rejected the token for %s (%d %s); check authentik.token: "+
+			"it must be an API token (intent api, not an app password) of a user allowed to view this collection, "+
+			"and not expired", path, resp.StatusCode, detail))
+	case resp.StatusCode == http.StatusNotFound && strings.Contains(detail, "Invalid page"):
+		return ErrInvalidPage
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+		return fmt.Errorf("authentik %s answered %d %s after %d retries", path, resp.StatusCode, detail,
+			c.cfg.MaxRetries)
+	case resp.StatusCode == http.StatusNotFound:
+		return agent.Permanent(fmt.Errorf("authentik answered 404 for %s: is authentik.url the base URL of "+
+			"authentik (without /api/v3)? %s", path, detail))
+	}
+	return agent.Permanent(fmt.Errorf("authentik %s answered %d: %s", path, resp.StatusCode, detail))
+}
+
+// readDetail extracts a short, token-free description from an error body:
+// DRF's {"detail": "..."} when present, else the start of the text.
+func readDetail(r io.Reader, token config.Secret) string {
+	b, _ := io.ReadAll(io.LimitReader(r, 4096))
+	_, _ = io.Copy(io.Discard, io.LimitReader(r, 1<<20)) // drain so the connection is reused
+	var drf struct {
+		Detail string `json:"detail"`
+	}
+	text := strings.TrimSpace(string(b))
+	if json.Unmarshal(b, &drf) == nil && drf.Detail != "" {
+		text = drf.Detail
+	}
+	if len(text) > 200 {
+		text = text[:200] + "…"
+	}
+	if token.IsSet() {
+		text = strings.ReplaceAll(text, token.Value(), config.Redacted)
+	}
+	return strconv.Quote(text)
+}
+
+// redactErr removes the token from an error's text (a proxy or a URL in a
+// transport error could echo it).
+func redactErr(err error, token config.Secret) error {
+	if !token.IsSet() || !strings.Contains(err.Error(), token.Value()) {
+		return err
+	}
+	return errors.New(strings.ReplaceAll(err.Error(), token.Value(), config.Redacted))
+}
+
+// checkRetry counts every attempt in the metrics and decides retries with
+// retryablehttp's default policy (network errors except TLS verification
+// failures, 429, and 5xx except 501 are retried).
+func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	input, _ := ctx.Value(inputKey{}).(string)
+	code := "error"
+	if resp != nil {
+		code = strconv.Itoa(resp.StatusCode)
+	}
+	c.opts.Metrics.InputRequests.WithLabelValues(input, code).Inc()
+	retry, perr := retryablehttp.DefaultRetryPolicy(ctx, resp, err)
+	if retry && ctx.Err() == nil {
+		c.opts.Log.Warn("authentik request failed; retrying", "input", input, "status", code,
+			"error", redactErrOrNil(err, c.token))
+	}
+	return retry, perr
+}
+
+func redactErrOrNil(err error, token config.Secret) any {
+	if err == nil {
+		return nil
+	}
+	return redactErr(err, token).Error()
+}
+
+// backoff waits exponentially longer with equal jitter, and at least as
+// long as a 429 or 503 response's Retry-After asks (capped).
+func backoff(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
+	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
+		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+			return min(d, maxRetryAfter)
+		}
+	}
+	d := lo
+	for i := 0; i < attempt && d < hi; i++ {
+		d *= 2
+	}
+	d = min(d, hi)
+	return d/2 + rand.N(d/2+1)
+}
+
+// parseRetryAfter reads a Retry-After value: delay seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
