@@ -18,10 +18,13 @@ type Config struct {
 	ASNDatabase string `yaml:"asn_database"`
 }
 
-// Validate reports settings that cannot work. Whether the files exist and
-// hold the right kind of database is checked when they are opened (Open),
-// so a start-up error names the file.
-func (c *Config) Validate() error {
+// Check reports settings that cannot work, naming the keys. Whether the
+// files exist and hold the right kind of database is checked when they are
+// opened (Open), so a start-up error names the file. (It is not called
+// Validate on purpose: the enclosing processors section validates its
+// subsections itself, and the config decoder would otherwise report each
+// problem twice.)
+func (c *Config) Check() error {
 	var errs []error
 	if c.CityDatabase != "" && strings.TrimSpace(c.CityDatabase) == "" {
 		errs = append(errs, config.Field("city_database", "is only white space"))

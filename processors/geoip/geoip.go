@@ -24,6 +24,9 @@ type DB struct {
 // wrong-kind file is an error naming the file and its configuration key.
 // With both paths empty it returns a DB that finds nothing.
 func Open(cfg Config) (*DB, error) {
+	if err := cfg.Check(); err != nil {
+		return nil, err
+	}
 	db := &DB{}
 	var err error
 	if cfg.CityDatabase != "" {

@@ -14,8 +14,9 @@ type Config struct {
 // DefaultConfig returns the defaults: a cache of 10000 agents.
 func DefaultConfig() Config { return Config{CacheSize: 10000} }
 
-// Validate rejects a negative cache size.
-func (c *Config) Validate() error {
+// Check rejects a negative cache size. (Not named Validate: the enclosing
+// processors section validates its subsections itself.)
+func (c *Config) Check() error {
 	if c.CacheSize < 0 {
 		return config.Field("cache_size", "must be 0 (no cache) or more, got %d", c.CacheSize)
 	}

@@ -31,7 +31,7 @@ type Parser struct {
 // New compiles the embedded regular expressions (this takes a moment, do it
 // once) and sets up a cache of cfg.CacheSize agents.
 func New(cfg Config) (*Parser, error) {
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.Check(); err != nil {
 		return nil, err
 	}
 	up, err := uaparser.New(uaparser.WithCacheSize(1))

@@ -1,0 +1,69 @@
+package mapping
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"akship/agent"
+)
+
+// MapNDJSON maps one raw API record per input line (as in the conformance
+// .log files) to one JSON document per output line, in the same order;
+// blank lines are skipped. A line that is not a JSON object still gets its
+// document (with event.original, error.message and event.kind
+// pipeline_error, so output lines stay aligned with input records) and an
+// error naming the line number is collected; the other lines are mapped
+// regardless. mapped counts the documents written. The returned error
+// joins every bad line's error, or reports a read or write failure (which
+// stops the run).
+//
+// The documents' collection time (@timestamp of users and groups) is the
+// time each line is mapped. The map command sets the dataset's tags and
+// GeoIP databases through the Config given to New.
+func MapNDJSON(m *Mapper, d agent.Dataset, r io.Reader, w io.Writer) (mapped int, err error) {
+	if _, ok := m.datasets[d]; !ok {
+		return 0, fmt.Errorf("unknown dataset %q", d)
+	}
+	in := bufio.NewReaderSize(r, 64<<10)
+	out := bufio.NewWriter(w)
+	var bad []error
+	for line := 1; ; line++ {
+		raw, readErr := in.ReadBytes('\n')
+		if readErr != nil && readErr != io.EOF {
+			return mapped, errors.Join(append(bad, fmt.Errorf("reading line %d failed: %w", line, readErr))...)
+		}
+		if rec := bytes.TrimSpace(raw); len(rec) > 0 {
+			doc, err := m.Map(d, rec, time.Now())
+			if err != nil {
+				bad = append(bad, fmt.Errorf("line %d: %w", line, err))
+			}
+			if err := writeDoc(out, doc); err != nil {
+				return mapped, errors.Join(append(bad, fmt.Errorf("writing the document of line %d failed: %w", line, err))...)
+			}
+			mapped++
+		}
+		if readErr == io.EOF {
+			break
+		}
+	}
+	if err := out.Flush(); err != nil {
+		bad = append(bad, fmt.Errorf("writing documents failed: %w", err))
+	}
+	return mapped, errors.Join(bad...)
+}
+
+func writeDoc(w *bufio.Writer, doc map[string]any) error {
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(b); err != nil {
+		return err
+	}
+	return w.WriteByte('\n')
+}
