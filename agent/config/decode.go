@@ -22,8 +22,9 @@ import (
 // are not configurable; `yaml:",inline"` flattens an embedded struct). Scalars
 // go through ${ENV} expansion before conversion. time.Duration accepts Go
 // duration strings ("30s", "5m"). Types implementing encoding.TextUnmarshaler
-// decode from the scalar text. After a struct is decoded, its Validate method
-// (if it has one) runs and its problems are reported at the keys they name.
+// decode from the scalar text. When everything decoded, the Validate method
+// of every section (if it has one) runs, deepest first, and its problems are
+// reported at the values they name.
 type Decoder struct {
 	// File is the name used in error messages.
 	File string
@@ -63,7 +64,60 @@ func (d *Decoder) Decode(node *yaml.Node, out any) error {
 		node = node.Content[0]
 	}
 	d.value(node, "", v.Elem())
+	if len(d.errs) == 0 {
+		// Validate only what decoded cleanly, but every section, including
+		// those the file leaves out (they may be required).
+		d.validateTree(node, node, "", v.Elem())
+	}
 	return errors.Join(d.errs...)
+}
+
+// validateTree calls Validate on v and every struct below it, deepest
+// first, locating each problem at its key in n when the file has it (n is
+// nil for a section the file leaves out; at is then the nearest section the
+// file has).
+func (d *Decoder) validateTree(n, at *yaml.Node, path string, v reflect.Value) {
+	if v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return
+		}
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return
+	}
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		sf := t.Field(i)
+		tag, ok := sf.Tag.Lookup("yaml")
+		if !ok || tag == "-" || !sf.IsExported() {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if strings.Contains(opts, "inline") {
+			d.validateTree(n, at, path, v.Field(i))
+			continue
+		}
+		c := child(n, name)
+		cat := at
+		if c != nil {
+			cat = c
+		}
+		d.validateTree(c, cat, join(path, name), v.Field(i))
+	}
+	d.validate(n, at, path, v)
+}
+
+// child returns the value node of key in mapping n, or nil when n lacks it.
+func child(n *yaml.Node, key string) *yaml.Node {
+	if n != nil && n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				return n.Content[i+1]
+			}
+		}
+	}
+	return nil
 }
 
 func (d *Decoder) fail(n *yaml.Node, path string, format string, args ...any) {
@@ -75,6 +129,9 @@ func (d *Decoder) fail(n *yaml.Node, path string, format string, args ...any) {
 }
 
 func join(path, key string) string {
+	if key == "" {
+		return path
+	}
 	if path == "" {
 		return key
 	}
@@ -162,7 +219,6 @@ func (d *Decoder) structure(n *yaml.Node, path string, v reflect.Value) {
 		}
 		d.value(val, kp, f)
 	}
-	d.validate(n, path, v)
 }
 
 // structFields maps YAML keys to the settable fields of v, descending into
@@ -198,24 +254,29 @@ func structFields(v reflect.Value) map[string]reflect.Value {
 	return out
 }
 
-func (d *Decoder) validate(n *yaml.Node, path string, v reflect.Value) {
+func (d *Decoder) validate(n, at *yaml.Node, path string, v reflect.Value) {
 	if !v.Addr().Type().Implements(validatorType) {
 		return
 	}
 	err := v.Addr().Interface().(Validator).Validate()
 	for _, e := range Errors(err) {
+		loc, key := at, ""
 		var fe *FieldError
 		if errors.As(e, &fe) {
-			at := find(n, fe.Key)
-			d.errs = append(d.errs, &LocatedError{File: d.File, Line: at.Line, Column: at.Column,
-				Path: join(path, fe.Key), Err: fe.Err})
-			continue
+			key, e = fe.Key, fe.Err
+			if n != nil {
+				loc = find(n, fe.Key)
+			}
 		}
-		d.errs = append(d.errs, &LocatedError{File: d.File, Line: n.Line, Column: n.Column, Path: path, Err: e})
+		le := &LocatedError{File: d.File, Path: join(path, key), Err: e}
+		if loc != nil {
+			le.Line, le.Column = loc.Line, loc.Column
+		}
+		d.errs = append(d.errs, le)
 	}
 }
 
-// find returns the node of the dot-separated key under n, or the deepest
+// find returns the value node of the dot-separated key under n, or the deepest
 // node on the way when the key is absent (a missing required key is
 // reported where its section starts).
 func find(n *yaml.Node, key string) *yaml.Node {
@@ -226,9 +287,6 @@ func find(n *yaml.Node, key string) *yaml.Node {
 	if n.Kind == yaml.MappingNode {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			if n.Content[i].Value == head {
-				if rest == "" {
-					return n.Content[i]
-				}
 				return find(n.Content[i+1], rest)
 			}
 		}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"akship/agent"
+	"akship/agent/state"
+	"akship/agent/telemetry"
+	"akship/inputs/authentik"
+	"akship/outputs/file"
+)
+
+// runOptions are the run-time choices that are not configuration.
+type runOptions struct {
+	// Once stops after every input caught up (run --once).
+	Once    bool
+	Log     *slog.Logger
+	Metrics *telemetry.Metrics
+}
+
+// statusReporter is an input that can describe itself (for /status).
+type statusReporter interface {
+	Status() authentik.Status
+}
+
+// assembly is a pipeline built from a configuration, with what must be
+// closed after it ran.
+type assembly struct {
+	pipeline *agent.Pipeline
+	store    *state.Store
+	dlq      *agent.DeadLetterFile
+	inputs   []statusReporter
+	// where describes the output for people ("files in ./out").
+	where string
+}
+
+// assemble builds the pipeline a configuration describes.
+func assemble(cfg *Config, opts runOptions) (*assembly, error) {
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = telemetry.New()
+	}
+	store, err := state.Open(cfg.State.Path)
+	if err != nil {
+		return nil, fmt.Errorf("state.path: %w", err)
+	}
+	a := &assembly{store: store}
+	ok := false
+	defer func() {
+		if !ok {
+			a.close()
+		}
+	}()
+	client, err := authentik.NewClient(cfg.Authentik, authentik.ClientOptions{
+		Log: opts.Log.With("component", "inputs.authentik"), Metrics: opts.Metrics, UserAgent: "akship/" + version})
+	if err != nil {
+		return nil, err
+	}
+	if a.dlq, err = agent.OpenDeadLetterFile(cfg.Pipeline.DeadLetterPath); err != nil {
+		return nil, fmt.Errorf("pipeline.dead_letter_path: %w", err)
+	}
+	out, name, where, err := buildOutput(cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	a.where = where
+	a.pipeline = &agent.Pipeline{
+		Output: out, OutputName: name, DeadLetter: a.dlq, Metrics: opts.Metrics,
+		Log: opts.Log.With("component", "pipeline"), Workers: cfg.Pipeline.Workers,
+		Retry:           agent.Backoff{Initial: cfg.Pipeline.RetryInitial, Max: cfg.Pipeline.RetryMax},
+		ShutdownTimeout: cfg.Pipeline.ShutdownTimeout,
+	}
+	iopts := authentik.InputOptions{Once: opts.Once, Store: store, Metrics: opts.Metrics,
+		Log: opts.Log.With("component", "inputs.authentik"), MaxInFlight: cfg.Pipeline.MaxInFlightPages}
+	add := func(name string, in agent.Input, r statusReporter) {
+		a.pipeline.Sources = append(a.pipeline.Sources, agent.Source{Name: name, Input: in})
+		a.inputs = append(a.inputs, r)
+	}
+	if c := cfg.Inputs.Events; c.Enabled {
+		in := authentik.NewEvents(c, client, iopts)
+		add("events", in, in)
+	}
+	if c := cfg.Inputs.Users; c.Enabled {
+		in := authentik.NewUsers(c, client, iopts)
+		add("users", in, in)
+	}
+	if c := cfg.Inputs.Groups; c.Enabled {
+		in := authentik.NewGroups(c, client, iopts)
+		add("groups", in, in)
+	}
+	ok = true
+	return a, nil
+}
+
+// buildOutput creates the configured output.
+func buildOutput(cfg *Config, opts runOptions) (out agent.Output, name, where string, err error) {
+	switch {
+	case cfg.Output.File != nil:
+		return file.New(*cfg.Output.File, opts.Log.With("component", "outputs.file"), opts.Metrics),
+			"file", "files under " + cfg.Output.File.Path, nil
+	}
+	return nil, "", "", errors.New("output: no output configured")
+}
+
+// close releases the state directory and the dead-letter file.
+func (a *assembly) close() error {
+	var errs []error
+	if a.dlq != nil {
+		errs = append(errs, a.dlq.Close())
+	}
+	if a.store != nil {
+		errs = append(errs, a.store.Close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"io"
+	"log/slog"
+	"os"
+
+	"golang.org/x/term"
+)
+
+// newLogger builds akship's logger: JSON lines with ECS-style keys
+// (@timestamp, log.level, message) when the output is not a terminal, easy
+// to read text when it is.
+func newLogger(cfg LoggingConfig, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	format := cfg.Format
+	if format == "auto" || format == "" {
+		format = "json"
+		if isTerminal(w) {
+			format = "text"
+		}
+	}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	opts.ReplaceAttr = ecsKeys
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// ecsKeys renames slog's built-in keys to their ECS names.
+func ecsKeys(groups []string, a slog.Attr) slog.Attr {
+	if len(groups) > 0 {
+		return a
+	}
+	switch a.Key {
+	case slog.TimeKey:
+		a.Key = "@timestamp"
+		a.Value = slog.StringValue(a.Value.Time().UTC().Format("2006-01-02T15:04:05.000Z07:00"))
+	case slog.LevelKey:
+		a.Key = "log.level"
+		a.Value = slog.StringValue(levelName(a.Value))
+	case slog.MessageKey:
+		a.Key = "message"
+	}
+	return a
+}
+
+func levelName(v slog.Value) string {
+	if l, ok := v.Any().(slog.Level); ok {
+		switch {
+		case l >= slog.LevelError:
+			return "error"
+		case l >= slog.LevelWarn:
+			return "warn"
+		case l >= slog.LevelInfo:
+			return "info"
+		}
+		return "debug"
+	}
+	return v.String()
+}
+
+// isTerminal reports whether w is an interactive terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

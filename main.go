@@ -1,0 +1,105 @@
+// Command akship ships authentik's audit trail (events, users, groups) into
+// Elasticsearch as Elastic Common Schema documents, with a persistent cursor
+// and at-least-once delivery.
+//
+// Usage:
+//
+//	akship run -c akship.yml [--once]   collect and ship (daemon, or until caught up)
+//	akship demo [--out DIR]             the whole pipeline against a built-in authentik simulator
+//	akship simulate [flags]             serve the authentik simulator
+//	akship validate -c akship.yml       check a configuration
+//	akship version                      print version information
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// command is one subcommand: it parses its own flags from args and returns
+// the process exit code.
+type command struct {
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+}
+
+// commands lists the subcommands. It is filled in init to let commands
+// refer to it (help).
+var commands map[string]command
+
+func init() {
+	commands = map[string]command{
+		"run":      {"collect from authentik and ship (daemon, or --once until caught up)", cmdRun},
+		"demo":     {"run the full pipeline against a built-in authentik simulator", cmdDemo},
+		"simulate": {"serve the authentik API simulator", cmdSimulate},
+		"validate": {"check a configuration file (--connect also checks reachability)", cmdValidate},
+		"version":  {"print version, commit and Go version", cmdVersion},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(runCLI(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// runCLI dispatches to a subcommand and returns the exit code.
+func runCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "akship: unknown command %q\n\n", args[0])
+		usage(stderr)
+		return 2
+	}
+	return cmd.run(ctx, args[1:], stdout, stderr)
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "akship ships authentik's audit trail to Elasticsearch as ECS documents.")
+	fmt.Fprintln(w, "\nUsage: akship <command> [flags]\n\nCommands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-9s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintln(w, "\nRun 'akship <command> -h' for the flags of a command.")
+}
+
+func cmdVersion(_ context.Context, _ []string, stdout, _ io.Writer) int {
+	commit, modified := "unknown", ""
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				commit = s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					modified = " (modified)"
+				}
+			}
+		}
+	}
+	fmt.Fprintf(stdout, "akship %s\ncommit %s%s\n%s %s/%s\n", version, commit, modified, runtime.Version(),
+		runtime.GOOS, runtime.GOARCH)
+	return 0
+}
