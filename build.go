@@ -20,18 +20,13 @@ type runOptions struct {
 	Metrics *telemetry.Metrics
 }
 
-// statusReporter is an input that can describe itself (for /status).
-type statusReporter interface {
-	Status() authentik.Status
-}
-
 // assembly is a pipeline built from a configuration, with what must be
 // closed after it ran.
 type assembly struct {
 	pipeline *agent.Pipeline
 	store    *state.Store
 	dlq      *agent.DeadLetterFile
-	inputs   []statusReporter
+	inputs   []agent.StatusReporter
 	// where describes the output for people ("files in ./out").
 	where string
 }
@@ -76,7 +71,7 @@ func assemble(cfg *Config, opts runOptions) (*assembly, error) {
 	}
 	iopts := authentik.InputOptions{Once: opts.Once, Store: store, Metrics: opts.Metrics,
 		Log: opts.Log.With("component", "inputs.authentik"), MaxInFlight: cfg.Pipeline.MaxInFlightPages}
-	add := func(name string, in agent.Input, r statusReporter) {
+	add := func(name string, in agent.Input, r agent.StatusReporter) {
 		a.pipeline.Sources = append(a.pipeline.Sources, agent.Source{Name: name, Input: in})
 		a.inputs = append(a.inputs, r)
 	}

@@ -140,7 +140,10 @@ func (in *EventsInput) Read(ctx context.Context) (agent.Batch, error) {
 			}
 			continue
 		}
-		in.fails = 0
+		if in.fails > 0 {
+			in.fails = 0
+			in.status.update(func(s *Status) { s.FailingSince = time.Time{} })
+		}
 		if ok {
 			return b, nil
 		}

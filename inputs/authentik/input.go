@@ -59,23 +59,8 @@ func (o *InputOptions) defaults() {
 	}
 }
 
-// Status is what an input reports about itself for /status and readiness.
-type Status struct {
-	Input       string    `json:"input"`
-	Cursor      any       `json:"cursor,omitempty"`
-	LastSuccess time.Time `json:"last_success,omitzero"`
-	LastError   string    `json:"last_error,omitempty"`
-	LastErrorAt time.Time `json:"last_error_at,omitzero"`
-	// LagSeconds is now minus the created time of the newest committed
-	// event (events input only).
-	LagSeconds float64 `json:"lag_seconds,omitempty"`
-	// Stopped is set when the input gave up (e.g. the token was rejected).
-	Stopped bool `json:"stopped,omitempty"`
-	// Progress of the walk in progress: records handled and the total
-	// authentik reported.
-	Handled int `json:"handled,omitempty"`
-	Total   int `json:"total,omitempty"`
-}
+// Status is the input's self-description (see agent.InputStatus).
+type Status = agent.InputStatus
 
 // statusBox guards a Status shared with the HTTP endpoint.
 type statusBox struct {
@@ -99,8 +84,14 @@ func (b *statusBox) get() Status {
 // failure, or returns the error when it should stop the input.
 func retryLater(ctx context.Context, opts *InputOptions, failures int, err error, box *statusBox, name string) error {
 	box.update(func(s *Status) {
-		s.LastError, s.LastErrorAt = err.Error(), opts.Now()
-		s.Stopped = agent.IsPermanent(err)
+		now := opts.Now()
+		s.LastError, s.LastErrorAt = err.Error(), now
+		if s.FailingSince.IsZero() {
+			s.FailingSince = now
+		}
+		if agent.IsPermanent(err) {
+			s.Stopped, s.StopReason = true, err.Error()
+		}
 	})
 	if agent.IsPermanent(err) || ctx.Err() != nil {
 		return err
@@ -159,9 +150,15 @@ func Fingerprint(raw []byte) string {
 			canon = b
 		}
 	}
+	return fingerprintBytes(canon)
+}
+
+// fingerprintBytes is Elasticsearch's fingerprint processor with SHA-1 and
+// no salt over one field: base64(SHA-1(0x00 ‖ bytes)).
+func fingerprintBytes(b []byte) string {
 	h := sha1.New()
 	h.Write([]byte{0})
-	h.Write(canon)
+	h.Write(b)
 	return base64.StdEncoding.EncodeToString(h.Sum(nil))
 }
 

@@ -90,7 +90,10 @@ func (in *SnapshotInput) Read(ctx context.Context) (agent.Batch, error) {
 		}
 		b, err := in.step(ctx)
 		if err == nil {
-			in.fails = 0
+			if in.fails > 0 {
+				in.fails = 0
+				in.status.update(func(s *Status) { s.FailingSince = time.Time{} })
+			}
 			return b, nil
 		}
 		in.fails++

@@ -1,0 +1,232 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
+)
+
+// Backoff is the wait between delivery attempts: Initial, doubling up to
+// Max, with jitter so that many agents do not retry in step. A server's
+// Retry-After is honoured when it asks for longer (up to MaxRetryAfter).
+type Backoff struct {
+	Initial       time.Duration
+	Max           time.Duration
+	MaxRetryAfter time.Duration
+}
+
+func (b Backoff) withDefaults() Backoff {
+	if b.Initial <= 0 {
+		b.Initial = 250 * time.Millisecond
+	}
+	if b.Max <= 0 {
+		b.Max = 30 * time.Second
+	}
+	if b.MaxRetryAfter <= 0 {
+		b.MaxRetryAfter = 5 * time.Minute
+	}
+	return b
+}
+
+// Delay returns the wait before retry number attempt (0-based) after err.
+func (b Backoff) Delay(attempt int, err error) time.Duration {
+	b = b.withDefaults()
+	d := b.Initial
+	for i := 0; i < attempt && d < b.Max; i++ {
+		d *= 2
+	}
+	d = min(d, b.Max)
+	// Equal jitter: half fixed, half random.
+	d = d/2 + rand.N(d/2+1)
+	if after, ok := RetryAfter(err); ok && after > d {
+		d = min(after, b.MaxRetryAfter)
+	}
+	return d
+}
+
+// Counts tallies events per dataset as they pass through the pipeline.
+type Counts struct {
+	read, delivered, deadLettered [4]atomic.Int64
+	inFlight                      atomic.Int64
+}
+
+func datasetIndex(d Dataset) int {
+	switch d {
+	case DatasetEvent:
+		return 0
+	case DatasetUser:
+		return 1
+	case DatasetGroup:
+		return 2
+	}
+	return 3
+}
+
+func (c *Counts) add(evs []*Event, to *[4]atomic.Int64) {
+	for _, e := range evs {
+		to[datasetIndex(e.Dataset)].Add(1)
+	}
+}
+
+// Read returns how many events of dataset d the inputs produced.
+func (c *Counts) Read(d Dataset) int64 { return c.read[datasetIndex(d)].Load() }
+
+// Delivered returns how many events of dataset d the output stored
+// (including duplicates it already had).
+func (c *Counts) Delivered(d Dataset) int64 { return c.delivered[datasetIndex(d)].Load() }
+
+// DeadLettered returns how many events of dataset d went to the dead-letter
+// queue.
+func (c *Counts) DeadLettered(d Dataset) int64 { return c.deadLettered[datasetIndex(d)].Load() }
+
+// deliver writes items until each is stored, dead-lettered, or abandoned
+// because ctx ended.
+func (p *Pipeline) deliver(ctx context.Context, items []item) {
+	for attempt := 0; len(items) > 0; attempt++ {
+		if ctx.Err() != nil {
+			// The shutdown timeout passed: abandon without writing. These
+			// events may have been processed under the cancelled context,
+			// and an output that ignores ctx would store such documents.
+			p.abandon(items, ctx.Err())
+			return
+		}
+		events := make([]*Event, len(items))
+		for i, it := range items {
+			events[i] = it.ev
+		}
+		start := time.Now()
+		err := p.Output.Write(ctx, events)
+		if err == nil {
+			p.health.succeeded(time.Now())
+			p.done(items, &p.Counts.delivered)
+			return
+		}
+		p.health.failed(time.Now(), err)
+		if ctx.Err() != nil {
+			p.abandon(items, err)
+			return
+		}
+		items = p.sortFailures(items, err)
+		if len(items) == 0 {
+			return
+		}
+		p.Metrics.OutputRetried.WithLabelValues(p.OutputName).Add(float64(len(items)))
+		delay := p.Retry.Delay(attempt, err)
+		p.logRetry(attempt, len(items), delay, time.Since(start), err)
+		select {
+		case <-p.after(delay):
+		case <-ctx.Done():
+			p.abandon(items, ctx.Err())
+			return
+		}
+	}
+}
+
+// sortFailures acknowledges what was delivered, dead-letters what can never
+// be, and returns what must be retried.
+func (p *Pipeline) sortFailures(items []item, err error) []item {
+	var pe *PartialError
+	if !errors.As(err, &pe) {
+		if IsPermanent(err) && p.deadLetter(items, err) {
+			return nil
+		}
+		return items
+	}
+	var retry, delivered, dead []item
+	var deadErrs []error
+	for i, it := range items {
+		ierr, failed := pe.Failed[i]
+		switch {
+		case !failed:
+			delivered = append(delivered, it)
+		case IsPermanent(ierr):
+			dead = append(dead, it)
+			deadErrs = append(deadErrs, ierr)
+		default:
+			retry = append(retry, it)
+		}
+	}
+	p.done(delivered, &p.Counts.delivered)
+	if len(dead) > 0 && !p.deadLetterEach(dead, deadErrs) {
+		retry = append(retry, dead...)
+	}
+	return retry
+}
+
+func (p *Pipeline) deadLetter(items []item, err error) bool {
+	errs := make([]error, len(items))
+	for i := range errs {
+		errs[i] = err
+	}
+	return p.deadLetterEach(items, errs)
+}
+
+// deadLetterEach writes the items to the dead-letter queue and acknowledges
+// them. It returns false (and acknowledges nothing) when the queue could not
+// take them, so they are retried rather than lost.
+func (p *Pipeline) deadLetterEach(items []item, errs []error) bool {
+	if p.DeadLetter == nil {
+		p.Log.Error("output rejected events permanently and no dead-letter queue is configured; retrying",
+			"events", len(items), "error", errs[0])
+		return false
+	}
+	entries := make([]DeadLetterEntry, len(items))
+	router, _ := p.Output.(Router)
+	for i, it := range items {
+		entries[i] = newDeadLetterEntry(it.ev, errs[i], router)
+	}
+	if err := p.DeadLetter.Put(entries); err != nil {
+		p.Log.Error("writing to the dead-letter queue failed; the events will be retried", "error", err)
+		return false
+	}
+	for _, it := range items {
+		p.Metrics.OutputDeadLettered.WithLabelValues(p.OutputName, string(it.ev.Dataset)).Inc()
+	}
+	p.Log.Warn("events dead-lettered", "events", len(items), "error", errs[0])
+	p.done(items, &p.Counts.deadLettered)
+	return true
+}
+
+// done counts items as finished and acknowledges every batch whose last
+// event this was.
+func (p *Pipeline) done(items []item, counter *[4]atomic.Int64) {
+	for _, it := range items {
+		counter[datasetIndex(it.ev.Dataset)].Add(1)
+		it.b.mu.Lock()
+		it.b.remaining--
+		fire := it.b.remaining == 0 && !it.b.failed
+		it.b.mu.Unlock()
+		if fire {
+			it.b.ack(context.Background(), nil)
+		}
+	}
+	p.Counts.inFlight.Add(-int64(len(items)))
+	p.Metrics.InFlightEvents.Sub(float64(len(items)))
+}
+
+// abandon gives up on items (shutdown): their batches are acknowledged with
+// the error, which keeps the inputs' cursors before them.
+func (p *Pipeline) abandon(items []item, err error) {
+	for _, it := range items {
+		it.b.mu.Lock()
+		fire := !it.b.failed
+		it.b.failed = true
+		it.b.mu.Unlock()
+		if fire {
+			it.b.ack(context.Background(), err)
+		}
+	}
+	p.Counts.inFlight.Add(-int64(len(items)))
+	p.Metrics.InFlightEvents.Sub(float64(len(items)))
+}
+
+func (p *Pipeline) logRetry(attempt, n int, delay, took time.Duration, err error) {
+	level := p.Log.Debug
+	if attempt == 0 || attempt%10 == 0 {
+		level = p.Log.Warn
+	}
+	level("delivery failed; retrying", "events", n, "attempt", attempt+1, "retry_in", delay.Round(time.Millisecond),
+		"request_took", took.Round(time.Millisecond), "error", err)
+}
