@@ -55,6 +55,7 @@ type Pipeline struct {
 	Counts Counts
 
 	policy BatchPolicy
+	health deliveryHealth
 	// after waits between delivery attempts. Nil means time.After; tests
 	// replace it to observe the delays without sleeping.
 	after func(time.Duration) <-chan time.Time
