@@ -1,0 +1,201 @@
+package elasticsearch
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"akship/agent"
+)
+
+// Write sends the events with bulk requests of at most bulk_max_docs
+// documents and bulk_max_bytes uncompressed bytes, and reports their fate
+// as agent.Output documents: nil when all were stored or already present
+// (409), a *agent.PartialError naming the failed ones, or, when no document
+// got an answer, the request's error itself (so its Retry-After reaches the
+// pipeline).
+func (o *Output) Write(ctx context.Context, events []*agent.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	body := getBody()
+	defer putBody(body)
+	failed := map[int]error{}
+	body.encode(events, o.routeOf, failed)
+	answered := len(failed) > 0
+	for lo := 0; lo < len(body.items); {
+		hi := o.chunkEnd(body, lo)
+		err := o.send(ctx, events, body, lo, hi, failed)
+		if err == nil {
+			answered = true
+			lo = hi
+			continue
+		}
+		// A request-level failure: the server is unwell or unreachable, so
+		// sending the remaining chunks now would most likely fail too.
+		if !answered && len(failed) == 0 {
+			return err
+		}
+		for i := lo; i < len(body.items); i++ {
+			failed[body.items[i]] = err
+		}
+		break
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	return &agent.PartialError{Failed: failed}
+}
+
+// chunkEnd returns the end of the chunk starting at document lo.
+func (o *Output) chunkEnd(b *bulkBody, lo int) int {
+	hi := lo + 1
+	for hi < len(b.items) && hi-lo < o.cfg.BulkMaxDocs && b.ends[hi]-b.start(lo) <= o.cfg.BulkMaxBytes {
+		hi++
+	}
+	return hi
+}
+
+// send posts documents [lo, hi) of the body and records the failed ones in
+// failed (keyed by Write index). It returns a request-level error when the
+// server gave no per-document answer. A 413 (body too large) or 400 (a
+// document the server cannot parse, e.g. VictoriaLogs's answer to a bad
+// timestamp) splits the request in halves to isolate the culprit; a single
+// document answered so is rejected permanently.
+func (o *Output) send(ctx context.Context, events []*agent.Event, b *bulkBody, lo, hi int, failed map[int]error) error {
+	res, err := o.post(ctx, b, lo, hi)
+	if err != nil {
+		return err
+	}
+	defer drain(res.Body)
+	switch code := res.StatusCode; {
+	case code >= 200 && code < 300:
+		return o.readItems(res.Body, events, b, lo, hi, failed)
+	case code == http.StatusRequestEntityTooLarge || code == http.StatusBadRequest:
+		msg := readError(res.Body)
+		if hi-lo == 1 {
+			failed[b.items[lo]] = agent.Permanent(fmt.Errorf("the server rejected the document with %d %s: %s",
+				code, http.StatusText(code), msg))
+			return nil
+		}
+		drain(res.Body)
+		mid := lo + (hi-lo)/2
+		if err := o.send(ctx, events, b, lo, mid, failed); err != nil {
+			markFailed(b, lo, mid, err, failed)
+		}
+		if err := o.send(ctx, events, b, mid, hi, failed); err != nil {
+			markFailed(b, mid, hi, err, failed)
+		}
+		return nil
+	default:
+		return requestError(res)
+	}
+}
+
+func markFailed(b *bulkBody, lo, hi int, err error, failed map[int]error) {
+	for i := lo; i < hi; i++ {
+		failed[b.items[i]] = err
+	}
+}
+
+// post compresses documents [lo, hi) and posts them to /_bulk.
+func (o *Output) post(ctx context.Context, b *bulkBody, lo, hi int) (*http.Response, error) {
+	payload := b.ndjson[b.start(lo):b.ends[hi-1]]
+	if o.cfg.CompressionLevel > 0 {
+		if err := b.compress(lo, hi, o.cfg.CompressionLevel); err != nil {
+			return nil, fmt.Errorf("compressing the bulk body failed: %w", err)
+		}
+		payload = b.gz.Bytes()
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.cfg.Timeout)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, o.bulkURL, bytes.NewReader(payload))
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(payload)), nil }
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	if o.cfg.CompressionLevel > 0 {
+		req.Header.Set("Content-Encoding", "gzip")
+	}
+	start := time.Now()
+	res, err := o.perform(req)
+	o.duration.Observe(time.Since(start).Seconds())
+	o.bytesSent.Add(float64(len(payload)))
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("bulk request failed: %w", err)
+	}
+	o.log.Debug("bulk request", "documents", hi-lo, "bytes", len(payload), "status", res.StatusCode,
+		"duration", time.Since(start))
+	// The body must stay readable after post returns: cancel on close.
+	res.Body = &cancelOnClose{ReadCloser: res.Body, cancel: cancel}
+	return res, nil
+}
+
+// cancelOnClose releases a request's timeout when its body is closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
+}
+
+// requestError classifies a non-2xx answer that carries no per-document
+// results. Authentication failures and server trouble are retryable (the
+// pipeline keeps retrying with backoff, so nothing is dropped while an
+// operator fixes credentials); a missing endpoint too, since it is a
+// configuration problem, not one of the documents. Any other 4xx is
+// permanent.
+func requestError(res *http.Response) error {
+	code := res.StatusCode
+	var err error
+	switch {
+	case code == http.StatusUnauthorized || code == http.StatusForbidden:
+		return fmt.Errorf("bulk request refused: %s", authMessage(res))
+	case code == http.StatusNotFound || code == http.StatusMethodNotAllowed:
+		err = fmt.Errorf("bulk request failed with %d %s: %s (is the host's path right? "+
+			"VictoriaLogs needs http://host:9428/insert/elasticsearch)", code, http.StatusText(code), readError(res.Body))
+	case code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500 || code < 200:
+		err = fmt.Errorf("bulk request failed with %d %s: %s", code, http.StatusText(code), readError(res.Body))
+	default:
+		return agent.Permanent(fmt.Errorf("bulk request rejected with %d %s: %s",
+			code, http.StatusText(code), readError(res.Body)))
+	}
+	if after, ok := retryAfter(res.Header.Get("Retry-After"), time.Now()); ok {
+		return agent.WithRetryAfter(err, after)
+	}
+	return err
+}
+
+// authMessage explains a 401 or 403 answer.
+func authMessage(res *http.Response) string {
+	if res.StatusCode == http.StatusUnauthorized {
+		return fmt.Sprintf("401 Unauthorized: Elasticsearch did not accept the credentials; check api_key, "+
+			"username/password or bearer_token (%s)", readError(res.Body))
+	}
+	return fmt.Sprintf("403 Forbidden: the credentials lack a privilege; akship needs auto_configure and "+
+		"create_doc on logs-authentik.*-* (%s)", readError(res.Body))
+}
+
+// retryAfter parses a Retry-After header: delay seconds or an HTTP date.
+func retryAfter(v string, now time.Time) (time.Duration, bool) {
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.Atoi(v); err == nil && secs >= 0 {
+		return time.Duration(secs) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}

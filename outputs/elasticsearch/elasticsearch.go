@@ -1,0 +1,225 @@
+// Package elasticsearch is akship's Elasticsearch output: it writes events
+// to the data streams logs-authentik.<dataset>-<namespace> with the bulk
+// API's create action and a deterministic _id, so that replays are absorbed
+// as 409 conflicts, and reports every document's fate to the pipeline
+// (delivered, retry, dead-letter). It also installs the index templates and
+// lifecycle policy (Setup).
+package elasticsearch
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sync"
+
+	es "github.com/elastic/go-elasticsearch/v8"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"akship/agent"
+	"akship/agent/telemetry"
+)
+
+// outputLabel is the output label of akship's metrics.
+const outputLabel = "elasticsearch"
+
+// Output writes events to Elasticsearch (or a server speaking its bulk API).
+// Write may be called concurrently.
+type Output struct {
+	cfg     Config
+	log     *slog.Logger
+	client  *es.Client
+	perform func(*http.Request) (*http.Response, error)
+	bulkURL string
+
+	routes   map[agent.Dataset]*route
+	routesMu sync.RWMutex
+
+	indexed, duplicates map[agent.Dataset]prometheus.Counter
+	duration            prometheus.Observer
+	bytesSent           prometheus.Counter
+	metrics             *telemetry.Metrics
+}
+
+// New validates cfg, reads the secret files and builds the client. It does
+// not contact the server; Start does. log and metrics may be nil.
+func New(cfg Config, log *slog.Logger, metrics *telemetry.Metrics) (*Output, error) {
+	if err := validateAll(&cfg); err != nil {
+		return nil, fmt.Errorf("invalid output.elasticsearch configuration: %w", err)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if metrics == nil {
+		metrics = telemetry.New()
+	}
+	client, err := newClient(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	o := &Output{
+		cfg:        cfg,
+		log:        log.With("component", "outputs.elasticsearch"),
+		client:     client,
+		perform:    client.Perform,
+		bulkURL:    bulkURL(cfg.Parameters),
+		routes:     map[agent.Dataset]*route{},
+		indexed:    map[agent.Dataset]prometheus.Counter{},
+		duplicates: map[agent.Dataset]prometheus.Counter{},
+		duration:   metrics.OutputRequestDuration.WithLabelValues(outputLabel),
+		bytesSent:  metrics.OutputBytes.WithLabelValues(outputLabel),
+		metrics:    metrics,
+	}
+	if cfg.AllowNonElastic {
+		// The transport below the client skips go-elasticsearch's product
+		// check, which refuses any answer without X-Elastic-Product.
+		o.perform = client.Transport.Perform
+	}
+	for _, ds := range agent.Datasets {
+		o.routeOf(ds)
+	}
+	if cfg.TLS.Insecure {
+		o.log.Warn("tls.insecure is set: the server's certificate is not verified, " +
+			"so anyone on the network path can read and change what akship sends")
+	}
+	return o, nil
+}
+
+func bulkURL(params map[string]string) string {
+	if len(params) == 0 {
+		return "/_bulk"
+	}
+	q := url.Values{}
+	for k, v := range params {
+		q.Set(k, v)
+	}
+	return "/_bulk?" + q.Encode()
+}
+
+// routeOf returns the cached route of a dataset, creating it (and its
+// metric children) on first use.
+func (o *Output) routeOf(ds agent.Dataset) *route {
+	o.routesMu.RLock()
+	r := o.routes[ds]
+	o.routesMu.RUnlock()
+	if r != nil {
+		return r
+	}
+	o.routesMu.Lock()
+	defer o.routesMu.Unlock()
+	if r = o.routes[ds]; r == nil {
+		r = newRoute(ds, o.cfg.Namespace)
+		o.routes[ds] = r
+		o.indexed[ds] = o.metrics.OutputIndexed.WithLabelValues(outputLabel, string(ds))
+		o.duplicates[ds] = o.metrics.OutputDuplicates.WithLabelValues(outputLabel, string(ds))
+	}
+	return r
+}
+
+// counters returns the indexed and duplicate counters of a dataset.
+func (o *Output) counters(ds agent.Dataset) (indexed, duplicates prometheus.Counter) {
+	o.routeOf(ds)
+	o.routesMu.RLock()
+	defer o.routesMu.RUnlock()
+	return o.indexed[ds], o.duplicates[ds]
+}
+
+// BatchPolicy groups events as configured by bulk_max_docs, bulk_max_bytes,
+// flush_interval and concurrency.
+func (o *Output) BatchPolicy() agent.BatchPolicy {
+	return agent.BatchPolicy{
+		MaxEvents:     o.cfg.BulkMaxDocs,
+		MaxBytes:      o.cfg.BulkMaxBytes,
+		FlushInterval: o.cfg.FlushInterval,
+		Concurrency:   o.cfg.Concurrency,
+	}
+}
+
+// Destination names the data stream the event is written to.
+func (o *Output) Destination(e *agent.Event) string { return o.routeOf(e.Dataset).index }
+
+// serverInfo is the part of GET / that akship reads.
+type serverInfo struct {
+	Name        string `json:"name"`
+	ClusterName string `json:"cluster_name"`
+	Version     struct {
+		Number string `json:"number"`
+		Flavor string `json:"build_flavor"`
+	} `json:"version"`
+}
+
+// Start checks that the server answers and is Elasticsearch.
+//
+// It fails on answers that retrying cannot change: refused credentials and
+// a server that is not Elasticsearch (unless allow_non_elastic is set).
+// When the server cannot be reached it logs a warning and returns nil: the
+// pipeline's writes then block and retry until it is up, so akship can be
+// started before Elasticsearch.
+func (o *Output) Start(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, o.cfg.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "/", nil)
+	if err != nil {
+		return err
+	}
+	res, err := o.perform(req)
+	if err != nil {
+		if errors.Is(err, errNotElasticsearch) || err.Error() == errNotElasticsearch.Error() {
+			return notElasticsearchError()
+		}
+		o.log.Warn("Elasticsearch is not reachable yet; writes will wait and retry",
+			"hosts", o.hostsForLog(), "error", err.Error())
+		return nil
+	}
+	defer drain(res.Body)
+	switch {
+	case res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden:
+		return fmt.Errorf("checking the Elasticsearch server failed: %s", authMessage(res))
+	case res.StatusCode >= 300:
+		o.log.Warn("Elasticsearch answered the start-up check with an error; writes will retry",
+			"status", res.StatusCode, "error", readError(res.Body))
+		return nil
+	}
+	if !o.cfg.AllowNonElastic && res.Header.Get("X-Elastic-Product") != "Elasticsearch" {
+		return notElasticsearchError()
+	}
+	var info serverInfo
+	_ = json.NewDecoder(io.LimitReader(res.Body, 1<<20)).Decode(&info)
+	o.log.Info("connected to Elasticsearch", "hosts", o.hostsForLog(), "cluster_name", info.ClusterName,
+		"version", info.Version.Number, "product_header", res.Header.Get("X-Elastic-Product"))
+	return nil
+}
+
+// errNotElasticsearch mirrors the error go-elasticsearch returns when its
+// product check fails; the client does not export it.
+var errNotElasticsearch = errors.New("the client noticed that the server is not Elasticsearch " +
+	"and we do not support this unknown product")
+
+func notElasticsearchError() error {
+	return errors.New("the server did not identify as Elasticsearch (no \"X-Elastic-Product: Elasticsearch\" " +
+		"header); set allow_non_elastic: true to write to an Elasticsearch-compatible server anyway")
+}
+
+// hostsForLog lists the hosts without credentials.
+func (o *Output) hostsForLog() []string {
+	out := make([]string, 0, len(o.cfg.Addresses()))
+	for _, h := range o.cfg.Addresses() {
+		out = append(out, redactURL(h))
+	}
+	if o.cfg.CloudID != "" {
+		out = append(out, "cloud_id")
+	}
+	return out
+}
+
+// Close releases the client's idle connections.
+func (o *Output) Close(ctx context.Context) error {
+	if err := o.client.Close(ctx); err != nil && !errors.Is(err, es.ErrAlreadyClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,184 @@
+package esdouble
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Templates is a copy of the stored templates and policies, by name.
+type Templates struct {
+	Index     map[string]json.RawMessage // PUT _index_template/<name> bodies
+	Component map[string]json.RawMessage // PUT _component_template/<name> bodies
+	ILM       map[string]json.RawMessage // the "policy" of PUT _ilm/policy/<name>
+}
+
+// stored is one stored template or policy.
+type stored struct {
+	body     json.RawMessage
+	version  int
+	modified time.Time
+	// For index templates: what data stream detection needs.
+	patterns   []string
+	priority   int
+	dataStream bool
+}
+
+// templateStore holds the three kinds, keyed by the API path prefix.
+type templateStore map[string]map[string]*stored
+
+func newTemplateStore() templateStore {
+	return templateStore{"_index_template": {}, "_component_template": {}, "_ilm/policy": {}}
+}
+
+// builtinDataStreams are the patterns of Elasticsearch's stock index
+// templates (priority 100) that create data streams.
+var builtinDataStreams = []string{"logs-*-*", "metrics-*-*", "synthetics-*-*", "traces-*-*"}
+
+// dataStream reports whether writing to name creates a data stream: the
+// matching index template with the highest priority decides, then the
+// stock templates.
+func (t templateStore) dataStream(name string) bool {
+	var best *stored
+	for _, s := range t["_index_template"] {
+		if slices.ContainsFunc(s.patterns, func(p string) bool { return match(p, name) }) &&
+			(best == nil || s.priority > best.priority) {
+			best = s
+		}
+	}
+	if best != nil && best.priority >= 100 {
+		return best.dataStream
+	}
+	for _, p := range builtinDataStreams {
+		if match(p, name) {
+			return true
+		}
+	}
+	return best != nil && best.dataStream
+}
+
+// Templates returns copies of everything stored.
+func (d *Double) Templates() Templates {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	cp := func(kind string) map[string]json.RawMessage {
+		out := map[string]json.RawMessage{}
+		for name, s := range d.templates[kind] {
+			out[name] = slices.Clone(s.body)
+		}
+		return out
+	}
+	return Templates{Index: cp("_index_template"), Component: cp("_component_template"), ILM: cp("_ilm/policy")}
+}
+
+// template serves PUT, GET and DELETE of one template or policy.
+func (d *Double) template(w http.ResponseWriter, r *http.Request, kind, name string) {
+	switch r.Method {
+	case http.MethodPut, http.MethodPost:
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "parse_exception", err.Error())
+			return
+		}
+		d.remember(r, body)
+		s, status, typ, reason := d.putTemplate(kind, name, body)
+		if s == nil {
+			writeError(w, status, typ, reason)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]bool{"acknowledged": true})
+	case http.MethodGet:
+		d.getTemplate(w, kind, name)
+	case http.MethodDelete:
+		d.mu.Lock()
+		_, ok := d.templates[kind][name]
+		delete(d.templates[kind], name)
+		d.mu.Unlock()
+		if !ok {
+			writeError(w, http.StatusNotFound, "resource_not_found_exception", kind+" ["+name+"] missing")
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]bool{"acknowledged": true})
+	default:
+		writeError(w, http.StatusMethodNotAllowed, "illegal_argument_exception", "method not allowed")
+	}
+}
+
+// putTemplate validates and stores a body the way Elasticsearch checks it:
+// a JSON object, index patterns for index templates, existing component
+// templates, a policy object for ILM.
+func (d *Double) putTemplate(kind, name string, body []byte) (*stored, int, string, string) {
+	var parsed struct {
+		IndexPatterns []string        `json:"index_patterns"`
+		Priority      int             `json:"priority"`
+		ComposedOf    []string        `json:"composed_of"`
+		DataStream    json.RawMessage `json:"data_stream"`
+		Policy        json.RawMessage `json:"policy"`
+		Template      json.RawMessage `json:"template"`
+	}
+	if err := json.Unmarshal(body, &parsed); err != nil {
+		return nil, 400, "x_content_parse_exception", "failed to parse the body: " + err.Error()
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	switch kind {
+	case "_index_template":
+		if len(parsed.IndexPatterns) == 0 {
+			return nil, 400, "action_request_validation_exception", "Validation Failed: 1: index patterns are missing;"
+		}
+		var missing []string
+		for _, c := range parsed.ComposedOf {
+			if d.templates["_component_template"][c] == nil {
+				missing = append(missing, c)
+			}
+		}
+		if len(missing) > 0 {
+			return nil, 400, "invalid_index_template_exception", fmt.Sprintf(
+				"index_template [%s] invalid, cause [index template [%s] specifies component templates %v that do not exist]",
+				name, name, missing)
+		}
+	case "_component_template":
+		if len(parsed.Template) == 0 {
+			return nil, 400, "action_request_validation_exception", "Validation Failed: 1: template is missing;"
+		}
+	case "_ilm/policy":
+		if len(parsed.Policy) == 0 {
+			return nil, 400, "x_content_parse_exception", "[put_lifecycle_request] policy is required"
+		}
+		body = parsed.Policy
+	}
+	s := &stored{body: body, version: 1, modified: time.Now().UTC(), patterns: parsed.IndexPatterns,
+		priority: parsed.Priority, dataStream: len(parsed.DataStream) > 0}
+	if old := d.templates[kind][name]; old != nil {
+		s.version = old.version + 1
+	}
+	d.templates[kind][name] = s
+	return s, 0, "", ""
+}
+
+// getTemplate answers GET in the shape of each API.
+func (d *Double) getTemplate(w http.ResponseWriter, kind, name string) {
+	d.mu.Lock()
+	s := d.templates[kind][name]
+	d.mu.Unlock()
+	if s == nil {
+		what := strings.TrimPrefix(kind, "_")
+		writeError(w, http.StatusNotFound, "resource_not_found_exception", what+" matching ["+name+"] not found")
+		return
+	}
+	switch kind {
+	case "_index_template":
+		writeJSON(w, http.StatusOK, map[string]any{"index_templates": []any{
+			map[string]any{"name": name, "index_template": s.body}}})
+	case "_component_template":
+		writeJSON(w, http.StatusOK, map[string]any{"component_templates": []any{
+			map[string]any{"name": name, "component_template": s.body}}})
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{name: map[string]any{
+			"version": s.version, "modified_date": s.modified.Format(time.RFC3339Nano), "policy": s.body}})
+	}
+}

@@ -1,0 +1,104 @@
+package elasticsearch
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"akship/agent"
+	"akship/agent/telemetry"
+)
+
+// testEvent builds a mapped event document like the processors produce.
+func testEvent(ds agent.Dataset, id string) *agent.Event {
+	raw := fmt.Sprintf(`{"pk":%q,"action":"login","client_ip":"192.0.2.7"}`, id)
+	return &agent.Event{
+		Dataset:   ds,
+		ID:        id,
+		Raw:       []byte(raw),
+		Collected: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC),
+		Fields: map[string]any{
+			"@timestamp": "2026-03-01T11:59:58.123Z",
+			"ecs":        map[string]any{"version": "8.11.0"},
+			"event": map[string]any{
+				"kind": "event", "action": "login", "original": raw,
+				"category": []any{"authentication"}, "type": []any{"start"}, "outcome": "success",
+			},
+			"source":    map[string]any{"ip": "192.0.2.7"},
+			"related":   map[string]any{"ip": []any{"192.0.2.7"}, "user": []any{"akadmin"}},
+			"user":      map[string]any{"name": "akadmin", "id": "7"},
+			"authentik": map[string]any{string(ds): map[string]any{"action": "login", "app": "authentik.events"}},
+			"tags":      []any{"forwarded"},
+		},
+	}
+}
+
+// testEvents builds n events of a dataset with ids prefix-0 … prefix-(n-1).
+func testEvents(ds agent.Dataset, prefix string, n int) []*agent.Event {
+	out := make([]*agent.Event, n)
+	for i := range out {
+		out[i] = testEvent(ds, prefix+"-"+strconv.Itoa(i))
+	}
+	return out
+}
+
+// testConfig is the default configuration pointed at url.
+func testConfig(url string) Config {
+	cfg := DefaultConfig()
+	cfg.Hosts = []string{url}
+	cfg.Timeout = 5 * time.Second
+	return cfg
+}
+
+// logBuffer is a concurrency-safe log sink.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// startOutput builds and starts an output, logging at debug level into
+// the returned buffer.
+func startOutput(t testing.TB, cfg Config) (*Output, *telemetry.Metrics, *logBuffer) {
+	t.Helper()
+	logs := &logBuffer{}
+	m := telemetry.New()
+	o, err := New(cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), m)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	if err := o.Start(context.Background()); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() { _ = o.Close(context.Background()) })
+	return o, m, logs
+}
+
+// counterValue reads a counter of a vector.
+func counterValue(t testing.TB, v *prometheus.CounterVec, labels ...string) float64 {
+	t.Helper()
+	var m dto.Metric
+	if err := v.WithLabelValues(labels...).Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetCounter().GetValue()
+}
