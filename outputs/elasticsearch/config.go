@@ -1,6 +1,7 @@
 package elasticsearch
 
 import (
+	_ "embed"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -12,6 +13,12 @@ import (
 
 	"akship/agent/config"
 )
+
+// SampleConfig is sample.yaml: every option of the section with its
+// default, for "akship config sample" and the README.
+//
+//go:embed sample.yaml
+var SampleConfig string
 
 // DefaultHost is the Elasticsearch address used when neither hosts nor
 // cloud_id is configured.

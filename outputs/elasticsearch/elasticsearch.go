@@ -8,6 +8,8 @@ package elasticsearch
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +17,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 
 	es "github.com/elastic/go-elasticsearch/v8"
@@ -171,6 +174,9 @@ func (o *Output) Start(ctx context.Context) error {
 		if errors.Is(err, errNotElasticsearch) || err.Error() == errNotElasticsearch.Error() {
 			return notElasticsearchError()
 		}
+		if isCertificateError(err) {
+			return fmt.Errorf("checking the Elasticsearch server failed: %w (set tls.ca_file or tls.ca_fingerprint)", err)
+		}
 		o.log.Warn("Elasticsearch is not reachable yet; writes will wait and retry",
 			"hosts", o.hostsForLog(), "error", err.Error())
 		return nil
@@ -222,4 +228,15 @@ func (o *Output) Close(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// isCertificateError reports whether err is a failed verification of the
+// server's certificate: a configuration problem that retrying cannot fix.
+func isCertificateError(err error) bool {
+	var verr *tls.CertificateVerificationError
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	return errors.As(err, &verr) || errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid) ||
+		strings.Contains(err.Error(), "tls.ca_fingerprint")
 }

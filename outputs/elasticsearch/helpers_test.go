@@ -82,7 +82,7 @@ func startOutput(t testing.TB, cfg Config) (*Output, *telemetry.Metrics, *logBuf
 	t.Helper()
 	logs := &logBuffer{}
 	m := telemetry.New()
-	o, err := New(cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), m)
+	o, err := New(cfg, newDebugLogger(logs), m)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -101,4 +101,9 @@ func counterValue(t testing.TB, v *prometheus.CounterVec, labels ...string) floa
 		t.Fatal(err)
 	}
 	return m.GetCounter().GetValue()
+}
+
+// newDebugLogger logs everything, debug included, into logs.
+func newDebugLogger(logs *logBuffer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

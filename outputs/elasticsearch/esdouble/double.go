@@ -12,6 +12,8 @@ package esdouble
 
 import (
 	"encoding/json"
+	"io"
+	"log"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -287,7 +289,10 @@ func Start(tb testing.TB) *Server {
 func StartTLS(tb testing.TB) *Server {
 	tb.Helper()
 	d := New()
-	h := httptest.NewTLSServer(d)
+	h := httptest.NewUnstartedServer(d)
+	// Refused handshakes are what TLS tests are about; keep them quiet.
+	h.Config.ErrorLog = log.New(io.Discard, "", 0)
+	h.StartTLS()
 	tb.Cleanup(h.Close)
 	return &Server{Double: d, URL: h.URL, HTTP: h}
 }

@@ -1,0 +1,211 @@
+package elasticsearch
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"akship/agent"
+	"akship/outputs/elasticsearch/esdouble"
+)
+
+// statusServer answers GET / like Elasticsearch and every bulk request
+// with a fixed status, headers and body.
+func statusServer(t *testing.T, status int, header map[string]string, body string) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Elastic-Product", "Elasticsearch")
+		if r.URL.Path == "/" {
+			_, _ = w.Write([]byte(`{"version":{"number":"8.19.7"}}`))
+			return
+		}
+		for k, v := range header {
+			w.Header().Set(k, v)
+		}
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(body))
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestWriteRequestLevelErrors(t *testing.T) {
+	tests := []struct {
+		name           string
+		status         int
+		header         map[string]string
+		body           string
+		wantPermanent  bool
+		wantRetryAfter time.Duration
+		wantMsg        string
+	}{
+		{name: "503 with Retry-After seconds", status: 503, header: map[string]string{"Retry-After": "7"},
+			body:           `{"error":{"type":"cluster_block_exception","reason":"no master"},"status":503}`,
+			wantRetryAfter: 7 * time.Second, wantMsg: "503 Service Unavailable: cluster_block_exception: no master"},
+		{name: "429 request", status: 429, header: map[string]string{"Retry-After": "2"},
+			wantRetryAfter: 2 * time.Second, wantMsg: "429"},
+		{name: "500", status: 500, body: "boom", wantMsg: `500 Internal Server Error: "boom"`},
+		{name: "502", status: 502, wantMsg: "502 Bad Gateway: empty body"},
+		{name: "504", status: 504, wantMsg: "504"},
+		{name: "401 keeps retrying with a clear message", status: 401,
+			body:    `{"error":{"type":"security_exception","reason":"unable to authenticate user"},"status":401}`,
+			wantMsg: "did not accept the credentials"},
+		{name: "403 names the privileges", status: 403, wantMsg: "create_doc"},
+		{name: "404 is a configuration problem, retried", status: 404, wantMsg: "is the host's path right"},
+		{name: "other 4xx is permanent", status: 406, wantPermanent: true, wantMsg: "406 Not Acceptable"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := statusServer(t, tt.status, tt.header, tt.body)
+			o, _, _ := startOutput(t, testConfig(srv.URL))
+			err := o.Write(context.Background(), testEvents(agent.DatasetEvent, "e", 3))
+			if err == nil {
+				t.Fatal("Write succeeded")
+			}
+			var pe *agent.PartialError
+			if errors.As(err, &pe) {
+				t.Fatalf("Write = %v, want an error for the whole call", err)
+			}
+			if agent.IsPermanent(err) != tt.wantPermanent {
+				t.Errorf("IsPermanent = %v, want %v (%v)", !tt.wantPermanent, tt.wantPermanent, err)
+			}
+			after, ok := agent.RetryAfter(err)
+			if ok != (tt.wantRetryAfter > 0) || after != tt.wantRetryAfter {
+				t.Errorf("RetryAfter = %v, %v; want %v", after, ok, tt.wantRetryAfter)
+			}
+			if !strings.Contains(err.Error(), tt.wantMsg) {
+				t.Errorf("error %q does not contain %q", err, tt.wantMsg)
+			}
+		})
+	}
+}
+
+func TestWriteNetworkErrorIsRetryable(t *testing.T) {
+	srv := esdouble.Start(t)
+	o, _, _ := startOutput(t, testConfig(srv.URL))
+	srv.Close()
+	err := o.Write(context.Background(), testEvents(agent.DatasetEvent, "e", 2))
+	if err == nil || agent.IsPermanent(err) {
+		t.Fatalf("Write to a closed server = %v, want a retryable error", err)
+	}
+}
+
+func TestRetryAfterParsing(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		in     string
+		want   time.Duration
+		wantOK bool
+	}{
+		{"", 0, false},
+		{"3", 3 * time.Second, true},
+		{"Thu, 01 Jan 2026 00:00:10 GMT", 10 * time.Second, true},
+		{"Wed, 31 Dec 2025 23:00:00 GMT", 0, true},
+		{"soon", 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := retryAfter(tt.in, now)
+		if got != tt.want || ok != tt.wantOK {
+			t.Errorf("retryAfter(%q) = %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.wantOK)
+		}
+	}
+}
+
+func TestAuthentication(t *testing.T) {
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "api_key")
+	if err := os.WriteFile(keyFile, []byte("ZmlsZWtleQ==\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("akship:s3cret-pw"))
+	tests := []struct {
+		name string
+		set  func(*Config)
+		want string
+	}{
+		// go-elasticsearch writes the scheme "APIKey"; Elasticsearch reads
+		// it case-insensitively, as "ApiKey".
+		{"api key", func(c *Config) { c.APIKey = "c2VjcmV0LWtleQ==" }, "APIKey c2VjcmV0LWtleQ=="},
+		{"api key file", func(c *Config) { c.APIKeyFile = keyFile }, "APIKey ZmlsZWtleQ=="},
+		{"basic", func(c *Config) { c.Username, c.Password = "akship", "s3cret-pw" }, basic},
+		{"bearer", func(c *Config) { c.BearerToken = "tok-123" }, "Bearer tok-123"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := esdouble.Start(t)
+			srv.SetAuth(tt.want)
+			cfg := testConfig(srv.URL)
+			tt.set(&cfg)
+			o, _, _ := startOutput(t, cfg)
+			if err := o.Write(context.Background(), testEvents(agent.DatasetEvent, "e", 2)); err != nil {
+				t.Fatalf("Write with the right credentials: %v", err)
+			}
+		})
+	}
+}
+
+func TestSecretsStayOutOfErrorsAndLogs(t *testing.T) {
+	secrets := []string{"sup3r-s3cret-key", "p4ssw0rd-never-shown", "b34rer-tok"}
+	configs := []func(*Config){
+		func(c *Config) { c.APIKey = "sup3r-s3cret-key" },
+		func(c *Config) { c.Username, c.Password = "akship", "p4ssw0rd-never-shown" },
+		func(c *Config) { c.BearerToken = "b34rer-tok" },
+	}
+	for _, set := range configs {
+		srv := esdouble.Start(t)
+		srv.SetAuth("ApiKey something-else")
+		cfg := testConfig(srv.URL)
+		set(&cfg)
+		logs := &logBuffer{}
+		o, err := New(cfg, newDebugLogger(logs), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		startErr := o.Start(context.Background())
+		writeErr := o.Write(context.Background(), testEvents(agent.DatasetEvent, "e", 1))
+		if startErr == nil || writeErr == nil {
+			t.Fatalf("Start = %v, Write = %v; want both to fail with 401", startErr, writeErr)
+		}
+		for _, s := range secrets {
+			for what, text := range map[string]string{"start error": startErr.Error(),
+				"write error": writeErr.Error(), "logs": logs.String()} {
+				if strings.Contains(text, s) {
+					t.Errorf("%s contains a secret: %s", what, text)
+				}
+			}
+		}
+	}
+}
+
+func TestProductCheck(t *testing.T) {
+	noHeader := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/" {
+			_, _ = w.Write([]byte(`{"version":{"number":"8.9.0"}}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"took":0,"errors":false,"items":[{"create":{"status":201}}]}`))
+	}))
+	t.Cleanup(noHeader.Close)
+
+	o, err := New(testConfig(noHeader.URL), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "allow_non_elastic") {
+		t.Errorf("Start against a server without X-Elastic-Product = %v, want a hint at allow_non_elastic", err)
+	}
+
+	cfg := testConfig(noHeader.URL)
+	cfg.AllowNonElastic = true
+	allowed, _, _ := startOutput(t, cfg)
+	if err := allowed.Write(context.Background(), testEvents(agent.DatasetEvent, "e", 1)); err != nil {
+		t.Errorf("Write with allow_non_elastic: %v", err)
+	}
+}
