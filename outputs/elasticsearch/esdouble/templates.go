@@ -116,6 +116,7 @@ func (d *Double) putTemplate(kind, name string, body []byte) (*stored, int, stri
 		IndexPatterns []string        `json:"index_patterns"`
 		Priority      int             `json:"priority"`
 		ComposedOf    []string        `json:"composed_of"`
+		IgnoreMissing []string        `json:"ignore_missing_component_templates"`
 		DataStream    json.RawMessage `json:"data_stream"`
 		Policy        json.RawMessage `json:"policy"`
 		Template      json.RawMessage `json:"template"`
@@ -132,7 +133,7 @@ func (d *Double) putTemplate(kind, name string, body []byte) (*stored, int, stri
 		}
 		var missing []string
 		for _, c := range parsed.ComposedOf {
-			if d.templates["_component_template"][c] == nil {
+			if d.templates["_component_template"][c] == nil && !slices.Contains(parsed.IgnoreMissing, c) {
 				missing = append(missing, c)
 			}
 		}
