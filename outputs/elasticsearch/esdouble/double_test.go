@@ -73,8 +73,8 @@ func TestBulkResponses(t *testing.T) {
 		t.Fatalf("status %d: %s", res.StatusCode, out)
 	}
 	var resp struct {
-		Took   *int  `json:"took"`
-		Errors bool  `json:"errors"`
+		Took   *int `json:"took"`
+		Errors bool `json:"errors"`
 		Items  []map[string]struct {
 			Index  string `json:"_index"`
 			ID     string `json:"_id"`
