@@ -71,11 +71,11 @@ func TestConfigErrors(t *testing.T) {
 		want []string
 	}{
 		{"program twice", "processors:\n  event:\n    program: '{}'\n    program_file: x.cel\n",
-			[]string{"test.yaml:4:5: processors.event.program_file: set either program or program_file, not both"}},
+			[]string{"test.yaml:4:", "processors.event.program_file: set either program or program_file, not both"}},
 		{"extend twice", "processors:\n  group:\n    extend: '{}'\n    extend_file: x.cel\n",
 			[]string{"processors.group.extend_file: set either extend or extend_file, not both"}},
 		{"negative cache", "processors:\n  user_agent:\n    cache_size: -1\n",
-			[]string{"test.yaml:3:5: processors.user_agent.cache_size: must be 0 (no cache) or more, got -1"}},
+			[]string{"test.yaml:3:", "processors.user_agent.cache_size: must be 0 (no cache) or more, got -1"}},
 		{"empty tag", "processors:\n  user:\n    tags: [a, '']\n",
 			[]string{"processors.user.tags.1: a tag cannot be empty"}},
 		{"unknown key", "processors:\n  event:\n    programme: '{}'\n",
@@ -87,8 +87,8 @@ func TestConfigErrors(t *testing.T) {
 			if err == nil {
 				t.Fatal("no error")
 			}
-			if n := len(config.Errors(err)); n != len(tt.want) {
-				t.Errorf("%d errors, want %d: %v", n, len(tt.want), err)
+			if n := len(config.Errors(err)); n != 1 {
+				t.Errorf("%d errors, want exactly one: %v", n, err)
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(err.Error(), w) {

@@ -15,8 +15,8 @@ import (
 var ErrBadRecord = errors.New("bad record")
 
 // decodeRecord decodes one API record. Numbers written without a fraction
-// or exponent that fit in 64 bits become int64 (pks stay exact), all other
-// numbers float64.
+// or exponent that fit in 64 bits become int64 (pks stay exact), other
+// numbers float64, and numbers beyond float64's range their text.
 func decodeRecord(raw []byte) (map[string]any, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
@@ -64,7 +64,10 @@ func number(n json.Number) any {
 			return i
 		}
 	}
-	f, _ := strconv.ParseFloat(s, 64)
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return s // beyond float64 (1e400): keep the digits rather than infinity
+	}
 	return f
 }
 

@@ -14,7 +14,9 @@ import (
 func finish(doc map[string]any, f *finisher, raw []byte, collected time.Time, tags []string) {
 	f.cleanMap(doc)
 	event := childMap(doc, "event")
-	event["original"] = string(raw)
+	if len(raw) > 0 {
+		event["original"] = string(raw)
+	}
 	if _, ok := doc["@timestamp"]; !ok {
 		doc["@timestamp"] = formatDate(collected)
 	}

@@ -5,6 +5,7 @@ package useragent
 
 import (
 	"fmt"
+	"unicode/utf8"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/ua-parser/uap-go/uaparser"
@@ -63,8 +64,23 @@ func (p *Parser) Parse(s string) UserAgent {
 	return ua
 }
 
+// MaxParseLength bounds how much of a user agent the patterns see. The
+// cost of a parse grows with the length (about 60 ms per KiB against the
+// ~1000 uap-core patterns), and user agents come from unauthenticated
+// clients, so an unbounded parse would let anyone burn the agent's CPU with
+// long headers. Real agents are far shorter; user_agent.original keeps the
+// whole string.
+const MaxParseLength = 1024
+
 func (p *Parser) parse(s string) UserAgent {
 	ua := UserAgent{Original: s, Name: "Other", DeviceName: "Other"}
+	if len(s) > MaxParseLength {
+		cut := MaxParseLength
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut]
+	}
 	if name, version, ok := p.agent(s); ok {
 		ua.Name, ua.Version = name, version
 	}

@@ -2,6 +2,7 @@ package useragent
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -159,5 +160,15 @@ func BenchmarkParseUncached(b *testing.B) {
 	ua := "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/127.0.0.0 Safari/537.36"
 	for b.Loop() {
 		p.Parse(ua)
+	}
+}
+
+func TestLongAgentIsBounded(t *testing.T) {
+	p := testParser(t)
+	long := "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/127.0.0.0 Safari/537.36 " +
+		strings.Repeat("x(y; z) ", 4000)
+	ua := p.Parse(long)
+	if ua.Original != long || ua.Name != "Chrome" || ua.Version != "127.0.0.0" {
+		t.Errorf("Parse(long) = %+v", ua)
 	}
 }

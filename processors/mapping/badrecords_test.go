@@ -1,0 +1,164 @@
+package mapping
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"akship/agent"
+)
+
+// checkDocument asserts the invariants every document has, whatever the
+// record: event.original is the record, only JSON value types, no empty
+// values, and error fields exactly when something failed.
+func checkDocument(t testing.TB, raw []byte, doc map[string]any) {
+	t.Helper()
+	if doc == nil {
+		t.Fatal("no document")
+	}
+	event, _ := doc["event"].(map[string]any)
+	if event == nil || (len(raw) > 0 && event["original"] != string(raw)) {
+		t.Fatalf("event.original is not the record: %v", event)
+	}
+	if _, ok := doc["@timestamp"].(string); !ok {
+		t.Errorf("no @timestamp: %v", doc["@timestamp"])
+	}
+	if err := jsonTypesOnly("", doc); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := json.Marshal(doc); err != nil {
+		t.Fatalf("the document is not JSON: %v", err)
+	}
+	_, hasErr := doc["error"]
+	if hasErr != (event["kind"] == "pipeline_error") {
+		t.Errorf("error present = %v but event.kind = %v", hasErr, event["kind"])
+	}
+}
+
+// jsonTypesOnly checks that v holds only the document value types and no
+// empty values.
+func jsonTypesOnly(path string, v any) error {
+	switch x := v.(type) {
+	case string:
+		if x == "" {
+			return fmt.Errorf("%s is an empty string", path)
+		}
+	case bool, int64, float64:
+	case map[string]any:
+		if len(x) == 0 {
+			return fmt.Errorf("%s is an empty object", path)
+		}
+		for k, e := range x {
+			if err := jsonTypesOnly(path+"."+k, e); err != nil {
+				return err
+			}
+		}
+	case []any:
+		if len(x) == 0 {
+			return fmt.Errorf("%s is an empty list", path)
+		}
+		for i, e := range x {
+			if err := jsonTypesOnly(fmt.Sprintf("%s[%d]", path, i), e); err != nil {
+				return err
+			}
+		}
+	default:
+		return fmt.Errorf("%s has type %T", path, v)
+	}
+	return nil
+}
+
+func TestBadRecords(t *testing.T) {
+	huge := `{"pk":"h","action":"model_updated","context":{"diff":{` +
+		strings.Repeat(`"k":{"new_value":"`+strings.Repeat("x", 1000)+`"},`, 500) +
+		`"last":1}},"created":"2024-01-01T00:00:00Z"}`
+	deep := `{"pk":"d","context":` + strings.Repeat(`{"a":`, 500) + `1` + strings.Repeat(`}`, 500) + `}`
+	tests := []struct {
+		name      string
+		dataset   agent.Dataset
+		record    string
+		wantError string // part of error.message; empty = no error
+	}{
+		{"empty object", agent.DatasetEvent, `{}`, ""},
+		{"empty user object", agent.DatasetUser, `{}`, ""},
+		{"nulls everywhere", agent.DatasetEvent, `{"pk":null,"user":null,"action":null,"context":null,"client_ip":null,"created":null,"expires":null}`, ""},
+		{"null user fields", agent.DatasetUser, `{"pk":null,"username":null,"email":null,"groups":null,"is_active":null,"last_login":null}`, ""},
+		{"wrong types", agent.DatasetGroup, `{"pk":{"a":1},"name":[1],"users":{"x":1},"num_pk":true,"is_superuser":"maybe"}`, "is not a whole number"},
+		{"user pk object", agent.DatasetUser, `{"pk":{"a":1},"groups":[1,{"x":2}],"email":5}`, "cannot convert an object"},
+		{"invalid ip", agent.DatasetEvent, `{"client_ip":"::g"}`, "not an IP address"},
+		{"ip with zone", agent.DatasetEvent, `{"client_ip":"fe80::1%eth0"}`, ""},
+		{"date with offset", agent.DatasetEvent, `{"created":"2024-06-01T12:00:00.123456+05:30"}`, ""},
+		{"date without zone", agent.DatasetUser, `{"last_login":"2024-06-01T12:00:00"}`, ""},
+		{"date as number", agent.DatasetEvent, `{"created":20240601}`, "unable to parse date"},
+		{"unknown action", agent.DatasetEvent, `{"action":"brand_new_action_2026"}`, ""},
+		{"action with unicode", agent.DatasetEvent, `{"action":"LOGIN_ÉCHEC"}`, ""},
+		{"huge context", agent.DatasetEvent, huge, ""},
+		{"deep nesting", agent.DatasetEvent, deep, ""},
+		{"big numbers", agent.DatasetGroup, `{"num_pk":123456789012345678901234567890,"users":[1e400, 12345678901234567890]}`, "is not a whole number"},
+		{"not json", agent.DatasetEvent, `{"pk":`, "not valid JSON"},
+		{"trailing data", agent.DatasetEvent, `{"pk":"a"} {"pk":"b"}`, "followed by more data"},
+		{"array", agent.DatasetGroup, `[{"pk":"a"}]`, "an array, not a JSON object"},
+		{"string", agent.DatasetUser, `"user"`, "a string, not a JSON object"},
+		{"null", agent.DatasetUser, `null`, "null, not a JSON object"},
+		{"empty input", agent.DatasetEvent, ``, "not valid JSON"},
+		{"invalid utf-8", agent.DatasetEvent, "{\"pk\":\"\xff\xfe\"}", ""},
+	}
+	m := newMapper(t, testConfig(t))
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			raw := []byte(tt.record)
+			doc, _ := m.Map(tt.dataset, raw, goldenCollected)
+			checkDocument(t, raw, doc)
+			msg := fmt.Sprint(doc["error"])
+			if tt.wantError == "" && doc["error"] != nil {
+				t.Errorf("unexpected error: %s", msg)
+			}
+			if tt.wantError != "" && !strings.Contains(msg, tt.wantError) {
+				t.Errorf("error.message = %s, want it to contain %q", msg, tt.wantError)
+			}
+		})
+	}
+}
+
+func TestMapNDJSON(t *testing.T) {
+	m := newMapper(t, testConfig(t))
+	in := strings.Join([]string{
+		`{"pk":1,"username":"a"}`,
+		``,
+		`{"pk":2,"username":`,
+		`{"pk":3,"username":"c"}`,
+		`[1]`,
+	}, "\n")
+	var out bytes.Buffer
+	n, err := MapNDJSON(m, agent.DatasetUser, strings.NewReader(in), &out)
+	if n != 4 {
+		t.Errorf("mapped %d documents, want 4 (the blank line is skipped)", n)
+	}
+	if err == nil || !strings.Contains(err.Error(), "line 3:") || !strings.Contains(err.Error(), "line 5:") ||
+		strings.Contains(err.Error(), "line 1:") || strings.Contains(err.Error(), "line 4:") {
+		t.Errorf("error = %v, want lines 3 and 5 named", err)
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("%d output lines, want 4", len(lines))
+	}
+	wantIDs := []any{"1", nil, "3", nil}
+	for i, l := range lines {
+		var doc map[string]any
+		if err := json.Unmarshal([]byte(l), &doc); err != nil {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+		var id any
+		if u, ok := doc["user"].(map[string]any); ok {
+			id = u["id"]
+		}
+		if id != wantIDs[i] {
+			t.Errorf("output line %d: user.id = %v, want %v", i+1, id, wantIDs[i])
+		}
+	}
+	if _, err := MapNDJSON(m, "nope", strings.NewReader("{}"), &out); err == nil {
+		t.Error("unknown dataset accepted")
+	}
+}

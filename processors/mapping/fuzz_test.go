@@ -1,0 +1,29 @@
+package mapping
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"akship/agent"
+)
+
+// FuzzMap feeds arbitrary bytes to every dataset's mapping: there must be
+// no panic and always a complete document (see checkDocument). The seed
+// corpus is testdata/fuzz/FuzzMap plus the golden records.
+func FuzzMap(f *testing.F) {
+	records, _ := filepath.Glob(filepath.Join("testdata", "golden", "*.record"))
+	for _, path := range records {
+		if raw, err := os.ReadFile(path); err == nil {
+			f.Add(raw)
+		}
+	}
+	f.Add(loginEvent)
+	m := newMapper(f, testConfig(f))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		for _, d := range agent.Datasets {
+			doc, _ := m.Map(d, raw, goldenCollected)
+			checkDocument(t, raw, doc)
+		}
+	})
+}
