@@ -61,12 +61,23 @@ func (d *DeadLetterFile) Path() string { return d.path }
 
 // Put appends the entries and syncs the file.
 func (d *DeadLetterFile) Put(entries []DeadLetterEntry) error {
+	if len(entries) == 0 {
+		return nil // create no file for nothing
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	for _, e := range entries {
 		if err := enc.Encode(e); err != nil {
-			return fmt.Errorf("encoding dead-letter entry failed: %w", err)
+			// A document JSON cannot represent (a NaN or infinity a mapping
+			// computed) is exactly what outputs reject as Permanent; refusing
+			// it here too would make the pipeline retry it forever. Keep the
+			// record as received and say why the document is missing.
+			e.Error += "; the document could not be encoded: " + err.Error()
+			e.Document = originalOnly(e.Document)
+			if err := enc.Encode(e); err != nil {
+				return fmt.Errorf("encoding dead-letter entry failed: %w", err)
+			}
 		}
 	}
 	d.mu.Lock()
@@ -90,6 +101,18 @@ func (d *DeadLetterFile) Put(entries []DeadLetterEntry) error {
 		return fmt.Errorf("syncing dead-letter file %s failed: %w", d.path, err)
 	}
 	return nil
+}
+
+// originalOnly reduces a document to its event.original, the record as
+// authentik returned it.
+func originalOnly(doc map[string]any) map[string]any {
+	out := map[string]any{}
+	if ev, ok := doc["event"].(map[string]any); ok {
+		if orig, ok := ev["original"].(string); ok {
+			out["event"] = map[string]any{"original": orig}
+		}
+	}
+	return out
 }
 
 // Close closes the file.

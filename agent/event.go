@@ -131,7 +131,17 @@ func MarkError(e *Event, err error) {
 	if _, ok := ev["original"]; !ok {
 		ev["original"] = string(e.Raw)
 	}
-	tags, _ := doc["tags"].([]any)
+	var tags []any
+	switch t := doc["tags"].(type) {
+	case []any:
+		tags = t
+	case []string:
+		// A processor may build tags as []string; keep them rather than
+		// replacing them with the marker tag alone.
+		for _, s := range t {
+			tags = append(tags, s)
+		}
+	}
 	for _, t := range tags {
 		if t == "preserve_original_event" {
 			return

@@ -11,8 +11,10 @@ import (
 // returns an error, then Close once. Read blocks until a batch is ready,
 // ctx is cancelled, or the input has nothing more to give. It returns
 // ErrEndOfInput when the input ran in run-once mode and is caught up; any
-// other error stops the input (the pipeline reports it and shuts down).
-// Every batch's Ack is called exactly once by the pipeline. An input must
+// other error stops that input only (the pipeline logs it, the other inputs
+// go on, and Run returns the error once they have ended). A batch returned
+// together with an error is ignored, so Read returns either a batch or an
+// error. Every batch's Ack is called exactly once by the pipeline. An input must
 // persist a cursor only from its Ack functions, never from Read.
 type Input interface {
 	Start(ctx context.Context) error

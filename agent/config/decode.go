@@ -46,6 +46,7 @@ var (
 	durationType        = reflect.TypeFor[time.Duration]()
 	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
 	validatorType       = reflect.TypeFor[Validator]()
+	defaulterType       = reflect.TypeFor[Defaulter]()
 )
 
 // Decode decodes node into out, which must be a non-nil pointer, and returns
@@ -72,54 +73,6 @@ func (d *Decoder) Decode(node *yaml.Node, out any) error {
 	return errors.Join(d.errs...)
 }
 
-// validateTree calls Validate on v and every struct below it, deepest
-// first, locating each problem at its key in n when the file has it (n is
-// nil for a section the file leaves out; at is then the nearest section the
-// file has).
-func (d *Decoder) validateTree(n, at *yaml.Node, path string, v reflect.Value) {
-	if v.Kind() == reflect.Pointer {
-		if v.IsNil() {
-			return
-		}
-		v = v.Elem()
-	}
-	if v.Kind() != reflect.Struct {
-		return
-	}
-	t := v.Type()
-	for i := 0; i < t.NumField(); i++ {
-		sf := t.Field(i)
-		tag, ok := sf.Tag.Lookup("yaml")
-		if !ok || tag == "-" || !sf.IsExported() {
-			continue
-		}
-		name, opts, _ := strings.Cut(tag, ",")
-		if strings.Contains(opts, "inline") {
-			d.validateTree(n, at, path, v.Field(i))
-			continue
-		}
-		c := child(n, name)
-		cat := at
-		if c != nil {
-			cat = c
-		}
-		d.validateTree(c, cat, join(path, name), v.Field(i))
-	}
-	d.validate(n, at, path, v)
-}
-
-// child returns the value node of key in mapping n, or nil when n lacks it.
-func child(n *yaml.Node, key string) *yaml.Node {
-	if n != nil && n.Kind == yaml.MappingNode {
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == key {
-				return n.Content[i+1]
-			}
-		}
-	}
-	return nil
-}
-
 func (d *Decoder) fail(n *yaml.Node, path string, format string, args ...any) {
 	e := &LocatedError{File: d.File, Path: path, Err: fmt.Errorf(format, args...)}
 	if n != nil {
@@ -144,7 +97,13 @@ func (d *Decoder) value(n *yaml.Node, path string, v reflect.Value) {
 		n = n.Alias
 	}
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-		// "key:" with nothing after it keeps the default.
+		// "key:" with nothing after it keeps the default. For an optional
+		// section with defaults (a nil pointer to a Defaulter, such as
+		// "output: {file: }") naming it is enough to enable it with them.
+		if v.Kind() == reflect.Pointer && v.IsNil() && v.Type().Implements(defaulterType) {
+			v.Set(reflect.New(v.Type().Elem()))
+			v.Interface().(Defaulter).SetDefaults()
+		}
 		return
 	}
 	if v.Kind() == reflect.Pointer {
@@ -162,6 +121,8 @@ func (d *Decoder) value(n *yaml.Node, path string, v reflect.Value) {
 		return
 	}
 	switch v.Kind() {
+	case reflect.Interface:
+		d.anything(n, path, v)
 	case reflect.Struct:
 		d.structure(n, path, v)
 	case reflect.Map:
@@ -254,51 +215,6 @@ func structFields(v reflect.Value) map[string]reflect.Value {
 	return out
 }
 
-func (d *Decoder) validate(n, at *yaml.Node, path string, v reflect.Value) {
-	if !v.Addr().Type().Implements(validatorType) {
-		return
-	}
-	err := v.Addr().Interface().(Validator).Validate()
-	for _, e := range Errors(err) {
-		loc, key := at, ""
-		var fe *FieldError
-		if errors.As(e, &fe) {
-			key, e = fe.Key, fe.Err
-			if n != nil {
-				loc = find(n, fe.Key)
-			}
-		}
-		le := &LocatedError{File: d.File, Path: join(path, key), Err: e}
-		if loc != nil {
-			le.Line, le.Column = loc.Line, loc.Column
-		}
-		d.errs = append(d.errs, le)
-	}
-}
-
-// find returns the value node of the dot-separated key under n, or the deepest
-// node on the way when the key is absent (a missing required key is
-// reported where its section starts).
-func find(n *yaml.Node, key string) *yaml.Node {
-	if key == "" {
-		return n
-	}
-	head, rest, _ := strings.Cut(key, ".")
-	if n.Kind == yaml.MappingNode {
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == head {
-				return find(n.Content[i+1], rest)
-			}
-		}
-	}
-	if n.Kind == yaml.SequenceNode {
-		if i, err := strconv.Atoi(head); err == nil && i >= 0 && i < len(n.Content) {
-			return find(n.Content[i], rest)
-		}
-	}
-	return n
-}
-
 func (d *Decoder) mapping(n *yaml.Node, path string, v reflect.Value) {
 	if n.Kind != yaml.MappingNode {
 		d.fail(n, path, "expected a mapping of keys, got %s", kindName(n))
@@ -311,8 +227,16 @@ func (d *Decoder) mapping(n *yaml.Node, path string, v reflect.Value) {
 	if v.IsNil() {
 		v.Set(reflect.MakeMap(v.Type()))
 	}
+	seen := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
+		// yaml.v3 does not reject duplicate keys when parsing into nodes;
+		// the second would silently replace the first.
+		if seen[k.Value] {
+			d.fail(k, join(path, k.Value), "key given twice")
+			continue
+		}
+		seen[k.Value] = true
 		elem := reflect.New(v.Type().Elem()).Elem()
 		if old := v.MapIndex(reflect.ValueOf(k.Value).Convert(v.Type().Key())); old.IsValid() {
 			elem.Set(old)
@@ -379,16 +303,41 @@ func (d *Decoder) scalar(n *yaml.Node, path string, v reflect.Value) {
 			return
 		}
 		v.SetFloat(f)
-	case reflect.Interface:
-		var x any
-		if err := n.Decode(&x); err != nil {
-			d.fail(n, path, "%v", err)
-			return
-		}
-		v.Set(reflect.ValueOf(x))
 	default:
 		d.fail(n, path, "unsupported setting type %s", v.Type())
 	}
+}
+
+// anything decodes a free-form value (an `any` field or map value) as
+// YAML types it: nested mappings and lists included, which the scalar path
+// refused. A scalar whose ${ENV} references were expanded stays text.
+func (d *Decoder) anything(n *yaml.Node, path string, v reflect.Value) {
+	if n.Kind == yaml.ScalarNode {
+		s, ok := d.scalarText(n, path)
+		if !ok {
+			return
+		}
+		if s != n.Value {
+			d.setAny(n, path, v, s)
+			return
+		}
+	}
+	var x any
+	if err := n.Decode(&x); err != nil {
+		d.fail(n, path, "%v", strings.TrimPrefix(err.Error(), "yaml: "))
+		return
+	}
+	if x != nil {
+		d.setAny(n, path, v, x)
+	}
+}
+
+func (d *Decoder) setAny(n *yaml.Node, path string, v reflect.Value, x any) {
+	if xv := reflect.ValueOf(x); xv.Type().AssignableTo(v.Type()) {
+		v.Set(xv)
+		return
+	}
+	d.fail(n, path, "unsupported setting type %s", v.Type())
 }
 
 func parseBool(s string) (bool, error) {

@@ -25,11 +25,17 @@ func Expand(s string, env func(string) (string, bool)) (string, error) {
 			b.WriteByte('$')
 			i++
 		case '{':
+			// Errors never quote the value: it may be a secret.
 			end := strings.IndexByte(s[i+2:], '}')
 			if end < 0 {
-				return "", fmt.Errorf("unterminated ${ in %q", s)
+				return "", fmt.Errorf("unterminated ${ (write $$ for a literal $)")
 			}
 			ref := s[i+2 : i+2+end]
+			if strings.Contains(ref, "${") {
+				// "${A:-${B}}" would otherwise expand to A's value plus a
+				// stray "}".
+				return "", fmt.Errorf("nested ${...} references are not supported")
+			}
 			val, err := lookup(ref, env)
 			if err != nil {
 				return "", err
@@ -46,7 +52,7 @@ func Expand(s string, env func(string) (string, bool)) (string, error) {
 func lookup(ref string, env func(string) (string, bool)) (string, error) {
 	name, def, hasDef := strings.Cut(ref, ":-")
 	if name == "" {
-		return "", fmt.Errorf("empty variable name in ${%s}", ref)
+		return "", fmt.Errorf("empty variable name in a ${...} reference")
 	}
 	var val string
 	var ok bool

@@ -46,7 +46,9 @@ func Open(dir string) (*Store, error) {
 		return nil, errors.New("state.path is empty")
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("creating state directory failed: %w", err)
+		// The OS error names only the part of the path that failed; name
+		// the configured directory too.
+		return nil, fmt.Errorf("creating state directory %s failed: %w", dir, err)
 	}
 	lockPath := filepath.Join(dir, ".lock")
 	f, err := os.OpenFile(lockPath, os.O_RDWR|os.O_CREATE, 0o600)
@@ -101,7 +103,11 @@ func (s *Store) Load(name string, v any) (bool, error) {
 		return false, fmt.Errorf("reading state file failed: %w", err)
 	}
 	var env envelope
-	if err := json.Unmarshal(data, &env); err != nil || env.Version == 0 || len(env.Cursor) == 0 {
+	// A null cursor or a version below 1 is no more a cursor than a missing
+	// one: decoding "null" would leave v at its zero value, a silent restart
+	// from scratch.
+	err = json.Unmarshal(data, &env)
+	if err != nil || env.Version < 1 || len(env.Cursor) == 0 || string(env.Cursor) == "null" {
 		reason := "it is not a state file written by akship"
 		if err != nil {
 			reason = err.Error()
@@ -112,6 +118,13 @@ func (s *Store) Load(name string, v any) (bool, error) {
 	if env.Version > formatVersion {
 		return false, fmt.Errorf("state file %s has format version %d, newer than this akship understands (%d)",
 			path, env.Version, formatVersion)
+	}
+	if env.Name != "" && env.Name != name {
+		// A file copied or renamed from another input: its cursor would
+		// decode into this one's type with unknown fields ignored, which is
+		// a silent restart too.
+		return false, fmt.Errorf("state file %s belongs to %q, not %q; restore the right file, or delete it to "+
+			"collect again from inputs.%s.start", path, env.Name, name, name)
 	}
 	if err := json.Unmarshal(env.Cursor, v); err != nil {
 		return false, fmt.Errorf("state file %s has an unreadable cursor (%v); restore it from a backup, "+

@@ -1,0 +1,154 @@
+package config
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// validateTree calls Validate on v and every section below it, deepest
+// first, locating each problem at its key in n when the file has it (n is
+// nil for a section the file leaves out; at is then the nearest section the
+// file has). Sections are struct fields, map values and list items.
+func (d *Decoder) validateTree(n, at *yaml.Node, path string, v reflect.Value) {
+	if v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return
+		}
+		v = v.Elem()
+	}
+	switch v.Kind() {
+	case reflect.Map:
+		d.validateMap(n, at, path, v)
+		return
+	case reflect.Slice:
+		if !mayValidate(v.Type().Elem()) {
+			return
+		}
+		for i := range v.Len() {
+			var c *yaml.Node
+			if n != nil && n.Kind == yaml.SequenceNode && i < len(n.Content) {
+				c = n.Content[i]
+			}
+			d.validateTree(c, cmp.Or(c, at), fmt.Sprintf("%s.%d", path, i), v.Index(i))
+		}
+		return
+	case reflect.Struct:
+	default:
+		return
+	}
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		sf := t.Field(i)
+		tag, ok := sf.Tag.Lookup("yaml")
+		if !ok || tag == "-" || !sf.IsExported() {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if strings.Contains(opts, "inline") {
+			d.validateTree(n, at, path, v.Field(i))
+			continue
+		}
+		c := child(n, name)
+		d.validateTree(c, cmp.Or(c, at), join(path, name), v.Field(i))
+	}
+	d.validate(n, at, path, v)
+}
+
+// validateMap validates the values of a map section (such as named inputs)
+// in key order, so the errors come out in a stable order.
+func (d *Decoder) validateMap(n, at *yaml.Node, path string, v reflect.Value) {
+	if !mayValidate(v.Type().Elem()) {
+		return
+	}
+	keys := v.MapKeys()
+	slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
+	for _, k := range keys {
+		c := child(n, k.String())
+		elem := v.MapIndex(k)
+		if elem.Kind() == reflect.Pointer {
+			d.validateTree(c, cmp.Or(c, at), join(path, k.String()), elem)
+			continue
+		}
+		// Map values are not addressable: validate a copy and store it
+		// back, in case Validate normalises what it checks.
+		cp := reflect.New(elem.Type()).Elem()
+		cp.Set(elem)
+		d.validateTree(c, cmp.Or(c, at), join(path, k.String()), cp)
+		v.SetMapIndex(k, cp)
+	}
+}
+
+// mayValidate reports whether values of type t can hold a section.
+func mayValidate(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
+		return mayValidate(t.Elem())
+	case reflect.Struct:
+		return true
+	}
+	return false
+}
+
+// child returns the value node of key in mapping n, or nil when n lacks it.
+func child(n *yaml.Node, key string) *yaml.Node {
+	if n != nil && n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				return n.Content[i+1]
+			}
+		}
+	}
+	return nil
+}
+
+func (d *Decoder) validate(n, at *yaml.Node, path string, v reflect.Value) {
+	if !v.Addr().Type().Implements(validatorType) {
+		return
+	}
+	err := v.Addr().Interface().(Validator).Validate()
+	for _, e := range Errors(err) {
+		loc, key := at, ""
+		var fe *FieldError
+		if errors.As(e, &fe) {
+			key, e = fe.Key, fe.Err
+			if n != nil {
+				loc = find(n, fe.Key)
+			}
+		}
+		le := &LocatedError{File: d.File, Path: join(path, key), Err: e}
+		if loc != nil {
+			le.Line, le.Column = loc.Line, loc.Column
+		}
+		d.errs = append(d.errs, le)
+	}
+}
+
+// find returns the value node of the dot-separated key under n, or the deepest
+// node on the way when the key is absent (a missing required key is
+// reported where its section starts).
+func find(n *yaml.Node, key string) *yaml.Node {
+	if key == "" {
+		return n
+	}
+	head, rest, _ := strings.Cut(key, ".")
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == head {
+				return find(n.Content[i+1], rest)
+			}
+		}
+	}
+	if n.Kind == yaml.SequenceNode {
+		if i, err := strconv.Atoi(head); err == nil && i >= 0 && i < len(n.Content) {
+			return find(n.Content[i], rest)
+		}
+	}
+	return n
+}
