@@ -112,3 +112,18 @@ func (a *assembly) close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// checkConfig builds what a configuration describes without starting it,
+// to catch what validation cannot (unreadable files, programs that do not
+// compile) before a reload replaces a running pipeline.
+func checkConfig(cfg *Config) error {
+	if _, err := authentik.NewClient(cfg.Authentik, authentik.ClientOptions{}); err != nil {
+		return err
+	}
+	out, _, _, err := buildOutput(cfg, runOptions{Log: slog.New(slog.DiscardHandler), Metrics: telemetry.New()})
+	if err != nil {
+		return err
+	}
+	_ = out
+	return nil
+}

@@ -2,12 +2,18 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"akship/agent"
+	"akship/agent/telemetry"
 )
 
 // newFlagSet returns a flag set that prints its own usage to stderr.
@@ -44,33 +50,108 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "akship run: invalid configuration:\n%s", describeErrors(err))
 		return 1
 	}
-	log := newLogger(cfg.Logging, stderr)
-	a, err := assemble(cfg, runOptions{Once: *once, Log: log})
-	if err != nil {
-		log.Error("start-up failed", "error", err)
-		return 1
+	d := &daemon{path: *path, once: *once, stderr: stderr, metrics: telemetry.New()}
+	return d.run(ctx, cfg)
+}
+
+// daemon runs pipelines: one per configuration, replaced on SIGHUP.
+type daemon struct {
+	path    string
+	once    bool
+	stderr  io.Writer
+	metrics *telemetry.Metrics
+	log     *slog.Logger
+}
+
+// run runs the configuration until ctx ends (exit 0 after draining), every
+// input stops (exit 1), or run-once completes. SIGHUP loads the file again:
+// a valid new configuration replaces the running pipeline after it drained;
+// an invalid one is rejected with its errors and the running one kept.
+func (d *daemon) run(ctx context.Context, cfg *Config) int {
+	hup := make(chan os.Signal, 1)
+	if !d.once {
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
 	}
-	defer a.close()
+	for {
+		d.log = newLogger(cfg.Logging, d.stderr)
+		a, err := assemble(cfg, runOptions{Once: d.once, Log: d.log, Metrics: d.metrics})
+		if err != nil {
+			d.log.Error("start-up failed", "error", err)
+			return 1
+		}
+		next, code := d.serve(ctx, a, hup)
+		if err := a.close(); err != nil {
+			d.log.Error("closing failed", "error", err)
+		}
+		if next == nil {
+			return code
+		}
+		cfg = next
+		d.log.Info("configuration reloaded", "config", d.path)
+	}
+}
+
+// serve runs one assembled pipeline. It returns a new configuration when a
+// reload asks for one, or nil and the exit code when akship should stop.
+func (d *daemon) serve(ctx context.Context, a *assembly, hup <-chan os.Signal) (*Config, int) {
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
 	start := time.Now()
-	log.Info("akship started", "version", version, "once", *once, "inputs", len(a.pipeline.Sources), "output", a.where)
-	err = a.pipeline.Run(ctx)
-	summary(log, &a.pipeline.Counts, time.Since(start))
-	if err != nil {
-		log.Error("akship stopped with errors", "error", err)
-		return 1
+	d.log.Info("akship started", "version", version, "once", d.once, "inputs", len(a.pipeline.Sources),
+		"output", a.where)
+	stopProgress := func() {}
+	if d.once {
+		stopProgress = startProgress(d.stderr, a, "collecting")
 	}
-	return 0
+	go func() { done <- a.pipeline.Run(runCtx) }()
+	var next *Config
+	for next == nil {
+		select {
+		case err := <-done:
+			stopProgress()
+			summary(d.log, &a.pipeline.Counts, time.Since(start))
+			if err != nil {
+				d.log.Error("akship stopped with errors", "error", err)
+				return nil, 1
+			}
+			d.log.Info("akship stopped", "took", time.Since(start).Round(time.Millisecond))
+			return nil, 0
+		case <-hup:
+			next = d.reload()
+		}
+	}
+	d.log.Info("reloading: draining the running pipeline")
+	cancel()
+	if err := <-done; err != nil {
+		d.log.Warn("the pipeline stopped with errors before the reload", "error", err)
+	}
+	return next, 0
+}
+
+// reload loads and checks the configuration file again. It returns nil
+// (keep running) when the new configuration is invalid.
+func (d *daemon) reload() *Config {
+	cfg, err := loadConfig(d.path)
+	if err == nil {
+		err = checkConfig(cfg)
+	}
+	if err != nil {
+		d.log.Error("reload rejected; keeping the running configuration", "config", d.path,
+			"errors", errors.Join(err).Error())
+		return nil
+	}
+	return cfg
 }
 
 // summary logs what a run shipped.
-func summary(log interface {
-	Info(string, ...any)
-}, c *agent.Counts, took time.Duration) {
-	for _, d := range agent.Datasets {
-		if c.Read(d) == 0 {
+func summary(log *slog.Logger, c *agent.Counts, took time.Duration) {
+	for _, ds := range agent.Datasets {
+		if c.Read(ds) == 0 {
 			continue
 		}
-		log.Info("shipped", "dataset", d.DataStreamDataset(), "read", c.Read(d), "delivered", c.Delivered(d),
-			"dead_lettered", c.DeadLettered(d), "took", took.Round(time.Millisecond))
+		log.Info("shipped", "dataset", ds.DataStreamDataset(), "read", c.Read(ds), "delivered", c.Delivered(ds),
+			"dead_lettered", c.DeadLettered(ds), "took", took.Round(time.Millisecond))
 	}
 }
