@@ -327,3 +327,10 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	}
 	return 0, false
 }
+
+// String describes the client without its token, so printing a Client (or
+// a struct holding one) with %v or %+v cannot leak the credential.
+func (c *Client) String() string { return "authentik client for " + c.base.String() }
+
+// LogValue is String for slog.
+func (c *Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
