@@ -8,6 +8,7 @@ import (
 	"akship/agent"
 	"akship/agent/state"
 	"akship/agent/telemetry"
+	"akship/agent/tracer"
 	"akship/inputs/authentik"
 	"akship/outputs/file"
 )
@@ -26,6 +27,7 @@ type assembly struct {
 	pipeline *agent.Pipeline
 	store    *state.Store
 	dlq      *agent.DeadLetterFile
+	tracer   *tracer.Tracer
 	inputs   []agent.StatusReporter
 	// where describes the output for people ("files in ./out").
 	where string
@@ -50,11 +52,20 @@ func assemble(cfg *Config, opts runOptions) (*assembly, error) {
 			a.close()
 		}
 	}()
+	if cfg.Tracer.Enabled {
+		if a.tracer, err = tracer.New(cfg.Tracer, "akship"); err != nil {
+			return nil, fmt.Errorf("tracer: %w", err)
+		}
+		opts.Log.Warn("request tracer on: HTTP requests and responses are written (credentials redacted)",
+			"path", a.tracer.Path())
+	}
 	client, err := authentik.NewClient(cfg.Authentik, authentik.ClientOptions{
-		Log: opts.Log.With("component", "inputs.authentik"), Metrics: opts.Metrics, UserAgent: "akship/" + version})
+		Log: opts.Log.With("component", "inputs.authentik"), Metrics: opts.Metrics, UserAgent: "akship/" + version,
+		WrapTransport: a.tracer.Wrap})
 	if err != nil {
 		return nil, err
 	}
+	a.registerSecrets(cfg, client)
 	if a.dlq, err = agent.OpenDeadLetterFile(cfg.Pipeline.DeadLetterPath); err != nil {
 		return nil, fmt.Errorf("pipeline.dead_letter_path: %w", err)
 	}
@@ -101,9 +112,30 @@ func buildOutput(cfg *Config, opts runOptions) (out agent.Output, name, where st
 	return nil, "", "", errors.New("output: no output configured")
 }
 
-// close releases the state directory and the dead-letter file.
+// registerSecrets tells the tracer every credential, so that no trace line
+// can carry one even when a server echoes it.
+func (a *assembly) registerSecrets(cfg *Config, client *authentik.Client) {
+	if a.tracer == nil {
+		return
+	}
+	a.tracer.AddSecret(client.Token())
+}
+
+// statuses collects the inputs' self-descriptions.
+func (a *assembly) statuses() []agent.InputStatus {
+	out := make([]agent.InputStatus, len(a.inputs))
+	for i, in := range a.inputs {
+		out[i] = in.Status()
+	}
+	return out
+}
+
+// close releases the state directory, the dead-letter file and the tracer.
 func (a *assembly) close() error {
 	var errs []error
+	if a.tracer != nil {
+		errs = append(errs, a.tracer.Close())
+	}
 	if a.dlq != nil {
 		errs = append(errs, a.dlq.Close())
 	}

@@ -9,10 +9,12 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"akship/agent"
+	"akship/agent/monitor"
 	"akship/agent/telemetry"
 )
 
@@ -61,6 +63,11 @@ type daemon struct {
 	stderr  io.Writer
 	metrics *telemetry.Metrics
 	log     *slog.Logger
+	// current is the running assembly, read by the monitoring endpoint.
+	current atomic.Pointer[assembly]
+	monitor *monitor.Server
+	// listen is the monitoring address in use (changing it needs a restart).
+	listen string
 }
 
 // run runs the configuration until ctx ends (exit 0 after draining), every
@@ -73,11 +80,18 @@ func (d *daemon) run(ctx context.Context, cfg *Config) int {
 		signal.Notify(hup, syscall.SIGHUP)
 		defer signal.Stop(hup)
 	}
+	defer d.stopMonitor()
 	for {
 		d.log = newLogger(cfg.Logging, d.stderr)
 		a, err := assemble(cfg, runOptions{Once: d.once, Log: d.log, Metrics: d.metrics})
 		if err != nil {
 			d.log.Error("start-up failed", "error", err)
+			return 1
+		}
+		d.current.Store(a)
+		if err := d.startMonitor(ctx, cfg.HTTP); err != nil {
+			d.log.Error("start-up failed", "error", err)
+			a.close()
 			return 1
 		}
 		next, code := d.serve(ctx, a, hup)
@@ -143,6 +157,42 @@ func (d *daemon) reload() *Config {
 		return nil
 	}
 	return cfg
+}
+
+// startMonitor serves /metrics, /healthz, /readyz and /status when
+// http.listen is set. The server outlives reloads; it always reports on the
+// running pipeline.
+func (d *daemon) startMonitor(ctx context.Context, cfg monitor.Config) error {
+	if d.monitor != nil {
+		if cfg.Listen != d.listen {
+			d.log.Warn("http.listen changed; the new address takes effect after a restart", "listening", d.listen)
+		}
+		return nil
+	}
+	if cfg.Listen == "" {
+		return nil
+	}
+	m := monitor.New(cfg, monitor.Sources{
+		Registry: d.metrics.Registry,
+		Inputs:   func() []agent.InputStatus { return d.current.Load().statuses() },
+		Delivery: func() agent.DeliveryStatus { return d.current.Load().pipeline.DeliveryStatus() },
+		Version:  version,
+	}, d.log.With("component", "monitor"))
+	if err := m.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("http.listen: %w", err)
+	}
+	d.monitor, d.listen = m, cfg.Listen
+	d.log.Info("monitoring endpoint listening", "address", m.Addr())
+	return nil
+}
+
+func (d *daemon) stopMonitor() {
+	if d.monitor == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = d.monitor.Shutdown(ctx)
 }
 
 // summary logs what a run shipped.

@@ -11,6 +11,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"akship/agent/config"
+	"akship/agent/monitor"
+	"akship/agent/tracer"
 	"akship/inputs/authentik"
 	"akship/outputs/file"
 )
@@ -24,6 +26,8 @@ type Config struct {
 	State     StateConfig            `yaml:"state"`
 	Pipeline  PipelineConfig         `yaml:"pipeline"`
 	Logging   LoggingConfig          `yaml:"logging"`
+	HTTP      monitor.Config         `yaml:"http"`
+	Tracer    tracer.Config          `yaml:"tracer"`
 }
 
 // InputsConfig holds the three authentik inputs.
@@ -140,6 +144,8 @@ func defaultConfig() Config {
 		Pipeline: PipelineConfig{MaxInFlightPages: 8, RetryInitial: 250 * time.Millisecond,
 			RetryMax: 30 * time.Second, ShutdownTimeout: 30 * time.Second},
 		Logging: LoggingConfig{Level: "info", Format: "auto"},
+		HTTP:    monitor.DefaultConfig(),
+		Tracer:  tracer.DefaultConfig(),
 	}
 }
 
@@ -170,6 +176,9 @@ func decodeConfig(name string, node *yaml.Node) (*Config, error) {
 	}
 	if cfg.Pipeline.DeadLetterPath == "" {
 		cfg.Pipeline.DeadLetterPath = filepath.Join(cfg.State.Path, "dead-letter.ndjson")
+	}
+	if cfg.Tracer.Path == "" {
+		cfg.Tracer.Path = filepath.Join(cfg.State.Path, "trace", "http-trace.ndjson")
 	}
 	return &cfg, nil
 }

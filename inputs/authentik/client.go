@@ -334,3 +334,7 @@ func (c *Client) String() string { return "authentik client for " + c.base.Strin
 
 // LogValue is String for slog.
 func (c *Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+// Token returns the credential the client sends, for registering it with
+// redactors (the request tracer). Never log it.
+func (c *Client) Token() string { return c.token.Value() }
