@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"fmt"
-	"slices"
 	"sync"
 
 	"akship/agent"
@@ -37,6 +36,7 @@ type bulkBody struct {
 	items  []int  // items[i] is the index in the Write slice of the i-th document
 	ends   []int  // ends[i] is where the i-th document's lines end in ndjson
 	gz     bytes.Buffer
+	enc    encoder
 }
 
 // maxPooledBody keeps a rare huge batch from pinning its memory in the pool.
@@ -70,7 +70,7 @@ func (b *bulkBody) encode(events []*agent.Event, routeOf func(agent.Dataset) *ro
 	for i, e := range events {
 		mark := len(b.ndjson)
 		var err error
-		b.ndjson, err = appendEvent(b.ndjson, e, routeOf(e.Dataset))
+		b.ndjson, err = b.enc.appendEvent(b.ndjson, e, routeOf(e.Dataset))
 		if err != nil {
 			b.ndjson = b.ndjson[:mark]
 			failed[i] = agent.Permanent(fmt.Errorf("encoding the document failed: %w", err))
@@ -82,22 +82,23 @@ func (b *bulkBody) encode(events []*agent.Event, routeOf func(agent.Dataset) *ro
 }
 
 // appendEvent appends the action line and the document of one event.
-func appendEvent(b []byte, e *agent.Event, r *route) ([]byte, error) {
+func (enc *encoder) appendEvent(b []byte, e *agent.Event, r *route) ([]byte, error) {
 	b = append(b, r.actionHead...)
 	if e.ID != "" {
 		b = append(b, `,"_id":`...)
 		b = appendString(b, e.ID)
 	}
 	b = append(b, "}}\n"...)
-	b, err := appendDocument(b, e.Document(), r)
+	b, err := enc.appendDocument(b, e.Document(), r)
 	return append(b, '\n'), err
 }
 
 // appendDocument encodes doc with data_stream replaced and event.dataset
 // set, without modifying doc: its maps may be shared with other holders
 // of the event (a retry, the dead-letter writer).
-func appendDocument(b []byte, doc map[string]any, r *route) ([]byte, error) {
-	keys := withKey(withKey(sortedKeys(doc), "data_stream"), "event")
+func (enc *encoder) appendDocument(b []byte, doc map[string]any, r *route) ([]byte, error) {
+	keys := enc.sortedKeys(doc, "data_stream", "event")
+	defer enc.release(keys)
 	b = append(b, '{')
 	var err error
 	for i, k := range keys {
@@ -110,9 +111,9 @@ func appendDocument(b []byte, doc map[string]any, r *route) ([]byte, error) {
 		case "data_stream":
 			b = append(b, r.dataStream...)
 		case "event":
-			b, err = appendEventObject(b, doc[k], r.dataset)
+			b, err = enc.appendEventObject(b, doc[k], r.dataset)
 		default:
-			b, err = appendJSON(b, doc[k])
+			b, err = enc.appendJSON(b, doc[k])
 		}
 		if err != nil {
 			return b, err
@@ -124,12 +125,13 @@ func appendDocument(b []byte, doc map[string]any, r *route) ([]byte, error) {
 // appendEventObject encodes the event object with dataset set. A
 // non-object event field is kept as it is: Elasticsearch will reject the
 // document with a mapping error, which dead-letters it with the reason.
-func appendEventObject(b []byte, v any, dataset []byte) ([]byte, error) {
+func (enc *encoder) appendEventObject(b []byte, v any, dataset []byte) ([]byte, error) {
 	m, ok := v.(map[string]any)
 	if !ok && v != nil {
-		return appendJSON(b, v)
+		return enc.appendJSON(b, v)
 	}
-	keys := withKey(sortedKeys(m), "dataset")
+	keys := enc.sortedKeys(m, "dataset")
+	defer enc.release(keys)
 	b = append(b, '{')
 	var err error
 	for i, k := range keys {
@@ -142,20 +144,11 @@ func appendEventObject(b []byte, v any, dataset []byte) ([]byte, error) {
 			b = append(b, dataset...)
 			continue
 		}
-		if b, err = appendJSON(b, m[k]); err != nil {
+		if b, err = enc.appendJSON(b, m[k]); err != nil {
 			return b, err
 		}
 	}
 	return append(b, '}'), nil
-}
-
-// withKey inserts k into the sorted keys unless present.
-func withKey(keys []string, k string) []string {
-	i, found := slices.BinarySearch(keys, k)
-	if found {
-		return keys
-	}
-	return slices.Insert(keys, i, k)
 }
 
 // gzipPools holds one pool of writers per compression level.

@@ -266,7 +266,7 @@ func TestWriteWhileDown(t *testing.T) {
 
 func TestEncodedDocumentIsCompactJSON(t *testing.T) {
 	e := testEvent(agent.DatasetEvent, "e-1")
-	b, err := appendEvent(nil, e, newRoute(agent.DatasetEvent, "default"))
+	b, err := (&encoder{}).appendEvent(nil, e, newRoute(agent.DatasetEvent, "default"))
 	if err != nil {
 		t.Fatal(err)
 	}

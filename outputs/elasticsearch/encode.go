@@ -9,6 +9,14 @@ import (
 	"unicode/utf8"
 )
 
+// encoder encodes documents. It keeps one growing stack of map keys, so
+// sorting the keys of nested objects allocates nothing once warm; an
+// encoder is used by one goroutine at a time (it lives in a pooled
+// bulkBody).
+type encoder struct {
+	keys []string
+}
+
 // appendJSON appends the JSON encoding of v to b.
 //
 // It is the fast path for the values documents are made of (maps, slices,
@@ -16,7 +24,7 @@ import (
 // allocations beyond the sorted key list. Map keys are sorted, so a
 // document always encodes to the same bytes. Any other type falls back to
 // encoding/json, whose output this matches.
-func appendJSON(b []byte, v any) ([]byte, error) {
+func (enc *encoder) appendJSON(b []byte, v any) ([]byte, error) {
 	switch x := v.(type) {
 	case nil:
 		return append(b, "null"...), nil
@@ -42,9 +50,9 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 		}
 		return append(b, x...), nil
 	case map[string]any:
-		return appendObject(b, x)
+		return enc.appendObject(b, x)
 	case []any:
-		return appendArray(b, x)
+		return enc.appendArray(b, x)
 	case []string:
 		b = append(b, '[')
 		for i, s := range x {
@@ -59,21 +67,22 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 		for k, s := range x {
 			m[k] = s
 		}
-		return appendObject(b, m)
+		return enc.appendObject(b, m)
 	case time.Time:
 		b = append(b, '"')
 		b = x.AppendFormat(b, time.RFC3339Nano)
 		return append(b, '"'), nil
 	}
-	enc, err := json.Marshal(v)
+	data, err := json.Marshal(v)
 	if err != nil {
 		return b, err
 	}
-	return append(b, enc...), nil
+	return append(b, data...), nil
 }
 
-func appendObject(b []byte, m map[string]any) ([]byte, error) {
-	keys := sortedKeys(m)
+func (enc *encoder) appendObject(b []byte, m map[string]any) ([]byte, error) {
+	keys := enc.sortedKeys(m)
+	defer enc.release(keys)
 	b = append(b, '{')
 	var err error
 	for i, k := range keys {
@@ -82,35 +91,48 @@ func appendObject(b []byte, m map[string]any) ([]byte, error) {
 		}
 		b = appendString(b, k)
 		b = append(b, ':')
-		if b, err = appendJSON(b, m[k]); err != nil {
+		if b, err = enc.appendJSON(b, m[k]); err != nil {
 			return b, err
 		}
 	}
 	return append(b, '}'), nil
 }
 
-func appendArray(b []byte, a []any) ([]byte, error) {
+func (enc *encoder) appendArray(b []byte, a []any) ([]byte, error) {
 	b = append(b, '[')
 	var err error
 	for i, v := range a {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		if b, err = appendJSON(b, v); err != nil {
+		if b, err = enc.appendJSON(b, v); err != nil {
 			return b, err
 		}
 	}
 	return append(b, ']'), nil
 }
 
-// sortedKeys returns m's keys in byte order (encoding/json's order).
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
+// sortedKeys pushes m's keys, plus extra ones absent from m, onto the
+// stack in byte order (encoding/json's order) and returns them; release
+// pops them. Nested objects push above, so the returned slice stays valid.
+func (enc *encoder) sortedKeys(m map[string]any, extra ...string) []string {
+	start := len(enc.keys)
 	for k := range m {
-		keys = append(keys, k)
+		enc.keys = append(enc.keys, k)
 	}
+	for _, k := range extra {
+		if _, ok := m[k]; !ok {
+			enc.keys = append(enc.keys, k)
+		}
+	}
+	keys := enc.keys[start:]
 	slices.Sort(keys)
 	return keys
+}
+
+// release pops keys returned by sortedKeys.
+func (enc *encoder) release(keys []string) {
+	enc.keys = enc.keys[:len(enc.keys)-len(keys)]
 }
 
 // appendFloat formats like encoding/json: shortest representation,

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -67,7 +68,9 @@ func (it item) MarshalJSON() ([]byte, error) {
 // bulk serves POST /_bulk and /<index>/_bulk.
 func (d *Double) bulk(w http.ResponseWriter, r *http.Request, defaultIndex string) {
 	start := time.Now()
-	body, err := readBody(r)
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer putBuf(buf)
+	body, err := readBody(r, buf)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "parse_exception", "failed to read the request body: "+err.Error())
 		return
@@ -99,8 +102,19 @@ func (d *Double) bulk(w http.ResponseWriter, r *http.Request, defaultIndex strin
 	}{time.Since(start).Milliseconds(), hasErrors, items})
 }
 
-// readBody reads a request body, decompressing gzip.
-func readBody(r *http.Request) ([]byte, error) {
+// bufPool recycles request body buffers: stored documents are copied out
+// of them (see index.store), so a buffer is free once the answer is sent.
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func putBuf(b *bytes.Buffer) {
+	if b.Cap() <= 64<<20 {
+		b.Reset()
+		bufPool.Put(b)
+	}
+}
+
+// readBody reads a request body into buf, decompressing gzip.
+func readBody(r *http.Request, buf *bytes.Buffer) ([]byte, error) {
 	var src io.Reader = r.Body
 	if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
 		zr, err := gzip.NewReader(r.Body)
@@ -110,7 +124,8 @@ func readBody(r *http.Request) ([]byte, error) {
 		defer zr.Close()
 		src = zr
 	}
-	return io.ReadAll(src)
+	_, err := buf.ReadFrom(src)
+	return buf.Bytes(), err
 }
 
 func (d *Double) remember(r *http.Request, body []byte) {
@@ -123,7 +138,7 @@ func (d *Double) remember(r *http.Request, body []byte) {
 		d.requests = d.requests[1:]
 	}
 	d.requests = append(d.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
-		Header: r.Header.Clone(), Body: body})
+		Header: r.Header.Clone(), Body: bytes.Clone(body)})
 }
 
 func (d *Double) tooLarge(n int) bool {
@@ -299,12 +314,12 @@ func (d *Double) applyOne(o *op) itemResult {
 	res := itemResult{Index: ix.backing, ID: o.id, Version: 1, Result: "created",
 		Shards: &shards{Total: 2, Successful: 1}, SeqNo: &seq, PrimaryTerm: 1, Status: http.StatusCreated}
 	if exists {
-		ix.docs[pos].Source = o.source
+		ix.docs[pos].Source = ix.store(o.source)
 		res.Result, res.Status = "updated", http.StatusOK
 		return res
 	}
 	ix.ids[o.id] = len(ix.docs)
-	ix.docs = append(ix.docs, Doc{ID: o.id, Source: o.source})
+	ix.docs = append(ix.docs, Doc{ID: o.id, Source: ix.store(o.source)})
 	d.stats.Created++
 	return res
 }
@@ -331,4 +346,18 @@ func (d *Double) autoID() string {
 	binary.BigEndian.PutUint64(b[:8], uint64(d.now().UnixNano()))
 	binary.BigEndian.PutUint64(b[7:], d.idSeq)
 	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// arenaChunk is the size of the blocks documents are copied into: one
+// allocation per megabyte stored instead of one per document.
+const arenaChunk = 1 << 20
+
+// store copies a source into the index's arena and returns the copy.
+func (ix *index) store(src []byte) json.RawMessage {
+	if len(ix.arena)+len(src) > cap(ix.arena) {
+		ix.arena = make([]byte, 0, max(arenaChunk, len(src)))
+	}
+	start := len(ix.arena)
+	ix.arena = append(ix.arena, src...)
+	return ix.arena[start:len(ix.arena):len(ix.arena)]
 }

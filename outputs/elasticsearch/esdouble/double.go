@@ -81,6 +81,7 @@ type index struct {
 	backing    string // the name answered in item results
 	ids        map[string]int
 	docs       []Doc
+	arena      []byte // the current block sources are copied into
 }
 
 // New returns an empty cluster without faults.
