@@ -1,14 +1,20 @@
 package elasticsearch
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/base64"
 	"errors"
+	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -207,5 +213,89 @@ func TestProductCheck(t *testing.T) {
 	allowed, _, _ := startOutput(t, cfg)
 	if err := allowed.Write(context.Background(), testEvents(agent.DatasetEvent, "e", 1)); err != nil {
 		t.Errorf("Write with allow_non_elastic: %v", err)
+	}
+}
+
+// poisonServer answers like VictoriaLogs: 400 for the whole request when
+// any document in it contains "poison", else success for every document.
+func poisonServer(t *testing.T, requests *atomic.Int32) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Elastic-Product", "Elasticsearch")
+		if r.URL.Path == "/" {
+			return
+		}
+		requests.Add(1)
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		body, _ := io.ReadAll(zr)
+		if bytes.Contains(body, []byte("poison")) {
+			http.Error(w, "cannot parse timestamp: poison", http.StatusBadRequest)
+			return
+		}
+		n := bytes.Count(body, []byte("\n")) / 2
+		items := strings.TrimSuffix(strings.Repeat(`{"create":{"status":201}},`, n), ",")
+		_, _ = w.Write([]byte(`{"took":1,"errors":false,"items":[` + items + `]}`))
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestWriteIsolatesARejectedDocument(t *testing.T) {
+	var requests atomic.Int32
+	srv := poisonServer(t, &requests)
+	o, m, _ := startOutput(t, testConfig(srv.URL))
+	events := testEvents(agent.DatasetEvent, "e", 16)
+	events[11].Fields["message"] = "poison"
+	err := o.Write(context.Background(), events)
+	var pe *agent.PartialError
+	if !errors.As(err, &pe) || len(pe.Failed) != 1 || !agent.IsPermanent(pe.Failed[11]) {
+		t.Fatalf("Write = %v, want one permanent failure for event 11", err)
+	}
+	if !strings.Contains(pe.Failed[11].Error(), "400 Bad Request") || !strings.Contains(pe.Failed[11].Error(), "poison") {
+		t.Errorf("failure message = %v", pe.Failed[11])
+	}
+	if got := counterValue(t, m.OutputIndexed, "elasticsearch", "event"); got != 15 {
+		t.Errorf("indexed = %v, want 15", got)
+	}
+	// 1 + 2 per level of halving down to the single document (16 → 1).
+	if n := requests.Load(); n != 9 {
+		t.Errorf("%d requests, want 9", n)
+	}
+}
+
+func TestWriteRejectsUnencodableDocument(t *testing.T) {
+	srv := esdouble.Start(t)
+	o, _, _ := startOutput(t, testConfig(srv.URL))
+	events := testEvents(agent.DatasetEvent, "e", 3)
+	events[1].Fields["score"] = math.NaN()
+	err := o.Write(context.Background(), events)
+	var pe *agent.PartialError
+	if !errors.As(err, &pe) || len(pe.Failed) != 1 || !agent.IsPermanent(pe.Failed[1]) {
+		t.Fatalf("Write = %v, want a permanent failure for event 1 only", err)
+	}
+	if n := srv.Count("*"); n != 2 {
+		t.Errorf("stored %d, want 2", n)
+	}
+}
+
+func TestWriteFailsOverToTheNextHost(t *testing.T) {
+	dead := esdouble.Start(t)
+	deadURL := dead.URL
+	dead.Close()
+	alive := esdouble.Start(t)
+	cfg := testConfig(deadURL)
+	cfg.Hosts = append(cfg.Hosts, alive.URL)
+	o, _, _ := startOutput(t, cfg)
+	for i := 0; i < 4; i++ { // round robin reaches the dead host at least once
+		if err := o.Write(context.Background(), testEvents(agent.DatasetEvent, strconv.Itoa(i), 2)); err != nil {
+			t.Fatalf("Write %d: %v", i, err)
+		}
+	}
+	if n := alive.Count("*"); n != 8 {
+		t.Errorf("stored %d, want 8", n)
 	}
 }
