@@ -1,0 +1,87 @@
+package mapping
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// stdDecode is the reference decoder: encoding/json with exact numbers.
+func stdDecode(data []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errTrailing
+	}
+	return stdNumbers(v), nil
+}
+
+func stdNumbers(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = stdNumbers(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = stdNumbers(e)
+		}
+	case json.Number:
+		return number(string(x), !strings.ContainsAny(string(x), ".eE"))
+	}
+	return v
+}
+
+var jsonSeeds = []string{
+	`{"a":1,"b":-2.5e3,"c":[true,false,null],"d":{"e":"f"},"g":""}`,
+	`{"s":"\u00e9\ud83d\ude00\n\t\"\\\/","bad":"\ud800x","lone":"\udc00","mixed":"é ü"}`,
+	`{"n":[0,-0,1e400,-1e400,9223372036854775807,9223372036854775808,-9223372036854775809,1E2,0.0]}`,
+	"{\"utf8\":\"\xff\xfeok\xc3\"}",
+	` { "a" : [ ] , "b" : { } } `,
+	`{"a":1,"a":2}`,
+	`[1,2]`, `"x"`, `null`, `true`, `12`, ``, ` `, `{`, `{"a"}`, `{"a":}`, `{"a":1,}`, `[1,]`,
+	`{"a":01}`, `{"a":1.}`, `{"a":.5}`, `{"a":-}`, `{"a":1e}`, `{"a":+1}`, `{"a":"\x"}`, `{"a":"\u12"}`,
+	"{\"a\":\"tab\there\"}", `{"a":tru}`, `{"a":nul}`, `{} {}`, `{}x`, `{"a":"b"`, `{"a":"b`,
+	strings.Repeat("[", 10001) + strings.Repeat("]", 10001),
+	`{"deep":` + strings.Repeat("[", 30) + strings.Repeat("]", 30) + `}`,
+}
+
+func checkAgainstStd(t *testing.T, data []byte) {
+	t.Helper()
+	want, wantErr := stdDecode(data)
+	got, gotErr := parseJSON(data)
+	if (wantErr == nil) != (gotErr == nil) {
+		t.Fatalf("%q: encoding/json error %v, parseJSON error %v", data, wantErr, gotErr)
+	}
+	if wantErr == nil {
+		if !reflect.DeepEqual(want, got) {
+			t.Fatalf("%q: values differ (-encoding/json +parseJSON):\n%s", data, cmp.Diff(want, got))
+		}
+	}
+}
+
+func TestParseJSONMatchesEncodingJSON(t *testing.T) {
+	for i, s := range jsonSeeds {
+		t.Run(strconv.Itoa(i), func(t *testing.T) { checkAgainstStd(t, []byte(s)) })
+	}
+}
+
+// FuzzParseJSON checks that parseJSON accepts and decodes exactly what
+// encoding/json does.
+func FuzzParseJSON(f *testing.F) {
+	for _, s := range jsonSeeds {
+		f.Add([]byte(s))
+	}
+	f.Add(loginEvent)
+	f.Fuzz(checkAgainstStd)
+}
