@@ -1,6 +1,7 @@
 package elasticsearch
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -139,5 +140,15 @@ func TestCloudAddress(t *testing.T) {
 		if err != nil || got != tt.want {
 			t.Errorf("cloudAddress(%q) = %q, %v; want %q", tt.id, got, err, tt.want)
 		}
+	}
+}
+
+func TestReadmeShowsTheSample(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "```yaml\n"+SampleConfig+"```") {
+		t.Error("README.md does not include sample.yaml verbatim; copy it into the Configuration section")
 	}
 }
