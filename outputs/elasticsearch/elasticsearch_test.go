@@ -123,21 +123,28 @@ func TestWriteItemFailures(t *testing.T) {
 		{
 			name:       "429 items are retried alone until all are stored",
 			faults:     esdouble.Faults{Seed: 1, ItemRejectRate: 0.3},
-			wantStored: 40,
+			wantStored: 400,
+		},
+		{
+			name:       "5% item 429s and 3% request 500/503s: nothing lost, nothing duplicated",
+			faults:     esdouble.Faults{Seed: 1, ItemRejectRate: 0.05, RequestErrorRate: 0.03},
+			wantStored: 400,
 		},
 		{
 			name: "mapping errors are permanent for the offending documents only",
 			faults: esdouble.Faults{Mapping: &esdouble.MappingRule{
 				Field: "user.id", JSONType: "string", MappedAs: "long"}},
-			wantPermanent: 40,
+			wantPermanent: 400,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := esdouble.Start(t)
 			srv.SetFaults(tt.faults)
-			o, _, _ := startOutput(t, testConfig(srv.URL))
-			events := testEvents(agent.DatasetEvent, "e", 40)
+			events := testEvents(agent.DatasetEvent, "e", 400)
+			cfg := testConfig(srv.URL)
+			cfg.BulkMaxDocs = 8 // several requests, so request faults hit some
+			o, _, _ := startOutput(t, cfg)
 			permanent := retryUntilDone(t, o, events)
 			if permanent != tt.wantPermanent {
 				t.Errorf("permanent failures = %d, want %d", permanent, tt.wantPermanent)
@@ -145,8 +152,12 @@ func TestWriteItemFailures(t *testing.T) {
 			if n := srv.Count("*"); n != tt.wantStored {
 				t.Errorf("stored %d, want %d", n, tt.wantStored)
 			}
-			if st := srv.Stats(); st.Duplicates != 0 {
+			st := srv.Stats()
+			if st.Duplicates != 0 {
 				t.Errorf("%d duplicates: a stored document was sent again", st.Duplicates)
+			}
+			if (tt.faults.RequestErrorRate > 0 && st.RequestErrors == 0) || (tt.faults.ItemRejectRate > 0 && st.Rejected == 0) {
+				t.Errorf("the faults were not injected: %+v", st)
 			}
 		})
 	}
@@ -167,7 +178,10 @@ func retryUntilDone(t *testing.T, o *Output, events []*agent.Event) int {
 		}
 		var pe *agent.PartialError
 		if !errors.As(err, &pe) {
-			t.Fatalf("Write: %v (want nil or *PartialError)", err)
+			if agent.IsPermanent(err) {
+				t.Fatalf("Write: %v (want nil, *PartialError or a retryable error)", err)
+			}
+			continue // the whole call is retried
 		}
 		var again []*agent.Event
 		for i, ferr := range pe.Failed {
