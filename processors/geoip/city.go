@@ -31,6 +31,34 @@ type cityRecord struct {
 	} `maxminddb:"subdivisions"`
 }
 
+// cityFields is a City record reduced to what City returns; it is what
+// the cache keeps.
+type cityFields struct {
+	continent, countryISO, country, regionISO, region, city string
+	lat, lon                                                float64
+	hasLocation                                             bool
+}
+
+func (rec *cityRecord) fields() cityFields {
+	f := cityFields{
+		continent:  rec.Continent.Names.EN,
+		countryISO: rec.Country.ISOCode,
+		country:    rec.Country.Names.EN,
+		city:       rec.City.Names.EN,
+	}
+	if n := len(rec.Subdivisions); n > 0 {
+		sub := rec.Subdivisions[n-1]
+		if rec.Country.ISOCode != "" && sub.ISOCode != "" {
+			f.regionISO = rec.Country.ISOCode + "-" + sub.ISOCode
+		}
+		f.region = sub.Names.EN
+	}
+	if rec.Location.Latitude != nil && rec.Location.Longitude != nil {
+		f.lat, f.lon, f.hasLocation = *rec.Location.Latitude, *rec.Location.Longitude, true
+	}
+	return f
+}
+
 // City returns the source.geo fields for ip, exactly the default
 // properties of Elasticsearch's geoip processor: continent_name,
 // country_iso_code, country_name, region_iso_code, region_name, city_name
@@ -40,7 +68,7 @@ type cityRecord struct {
 // map the caller owns; it is empty when the address is unknown, private,
 // not an address, or no City database is open.
 func (db *DB) City(ip string) map[string]any {
-	out := map[string]any{}
+	out := make(map[string]any, 7)
 	if !db.HasCity() {
 		return out
 	}
@@ -48,24 +76,27 @@ func (db *DB) City(ip string) map[string]any {
 	if !ok {
 		return out
 	}
-	var rec cityRecord
 	res := db.city.Lookup(addr)
-	if !res.Found() || res.Decode(&rec) != nil {
+	if !res.Found() {
 		return out
 	}
-	putString(out, "continent_name", rec.Continent.Names.EN)
-	putString(out, "country_iso_code", rec.Country.ISOCode)
-	putString(out, "country_name", rec.Country.Names.EN)
-	if n := len(rec.Subdivisions); n > 0 {
-		sub := rec.Subdivisions[n-1]
-		if rec.Country.ISOCode != "" && sub.ISOCode != "" {
-			out["region_iso_code"] = rec.Country.ISOCode + "-" + sub.ISOCode
+	f, ok := db.cities.Get(res.Offset())
+	if !ok {
+		var rec cityRecord
+		if res.Decode(&rec) != nil {
+			return out
 		}
-		putString(out, "region_name", sub.Names.EN)
+		f = rec.fields()
+		db.cities.Add(res.Offset(), f)
 	}
-	putString(out, "city_name", rec.City.Names.EN)
-	if rec.Location.Latitude != nil && rec.Location.Longitude != nil {
-		out["location"] = map[string]any{"lat": *rec.Location.Latitude, "lon": *rec.Location.Longitude}
+	putString(out, "continent_name", f.continent)
+	putString(out, "country_iso_code", f.countryISO)
+	putString(out, "country_name", f.country)
+	putString(out, "region_iso_code", f.regionISO)
+	putString(out, "region_name", f.region)
+	putString(out, "city_name", f.city)
+	if f.hasLocation {
+		out["location"] = map[string]any{"lat": f.lat, "lon": f.lon}
 	}
 	return out
 }

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strings"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/oschwald/maxminddb-golang/v2"
 )
 
@@ -18,7 +19,14 @@ import (
 type DB struct {
 	city *maxminddb.Reader
 	asn  *maxminddb.Reader
+	// cities keeps decoded City records by their offset in the database,
+	// which every address of the same network shares: decoding a record
+	// costs most of a lookup, and the same networks come back all the time.
+	cities *lru.Cache[uintptr, cityFields]
 }
+
+// recordCacheSize bounds the decoded City records kept in memory.
+const recordCacheSize = 4096
 
 // Open opens and verifies the databases named in cfg. A missing, corrupt or
 // wrong-kind file is an error naming the file and its configuration key.
@@ -27,8 +35,11 @@ func Open(cfg Config) (*DB, error) {
 	if err := cfg.Check(); err != nil {
 		return nil, err
 	}
-	db := &DB{}
-	var err error
+	cities, err := lru.New[uintptr, cityFields](recordCacheSize)
+	if err != nil {
+		return nil, err
+	}
+	db := &DB{cities: cities}
 	if cfg.CityDatabase != "" {
 		db.city, err = openVerified(cfg.CityDatabase, "city_database", "City", "Enterprise")
 		if err != nil {

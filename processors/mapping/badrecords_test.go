@@ -111,6 +111,7 @@ func TestBadRecords(t *testing.T) {
 			raw := []byte(tt.record)
 			doc, _ := m.Map(tt.dataset, raw, goldenCollected)
 			checkDocument(t, raw, doc)
+			checkFastPath(t, m, tt.dataset, raw)
 			msg := fmt.Sprint(doc["error"])
 			if tt.wantError == "" && doc["error"] != nil {
 				t.Errorf("unexpected error: %s", msg)

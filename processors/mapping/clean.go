@@ -23,21 +23,22 @@ type finisher struct {
 // clean returns the cleaned value and whether to keep it.
 func (f *finisher) clean(v any) (any, bool) {
 	switch x := v.(type) {
+	// Return v, not x: converting x back to an interface would allocate.
 	case nil:
 		return nil, false
 	case string:
-		return x, x != ""
+		return v, x != ""
 	case bool, int64:
-		return x, true
+		return v, true
 	case float64:
 		if math.IsNaN(x) || math.IsInf(x, 0) {
 			f.add(fail("a computed number is not finite: %v", x))
 			return nil, false
 		}
-		return x, true
+		return v, true
 	case map[string]any:
 		f.cleanMap(x)
-		return x, len(x) > 0
+		return v, len(x) > 0
 	case []any:
 		out := f.cleanList(x)
 		return out, len(out) > 0
@@ -110,17 +111,48 @@ func (f *finisher) record(fl *Failure) {
 	}
 }
 
-// messages returns the failure messages in the order the failures were
-// made, which is the order of the program's steps, each followed by the
-// fields it was removed from.
+// messages returns one message per distinct failure text, each followed
+// by the fields it was removed from, ordered by those fields (failures that
+// landed nowhere, such as an undecodable record, come first). Ordering by
+// field rather than by the moment a failure was made keeps the messages
+// independent of the order CEL happens to evaluate a program in.
 func (f *finisher) messages() []string {
-	slices.SortStableFunc(f.failures, func(a, b *Failure) int { return cmp.Compare(a.seq, b.seq) })
-	out := make([]string, len(f.failures))
-	for i, fl := range f.failures {
-		out[i] = fl.Message
-		if paths := f.landed[fl]; len(paths) > 0 {
-			slices.Sort(paths)
-			out[i] += " (removed from " + strings.Join(paths, ", ") + ")"
+	type entry struct {
+		msg   string
+		paths []string
+	}
+	var entries []*entry
+	byMsg := map[string]*entry{}
+	for _, fl := range f.failures {
+		e := byMsg[fl.Message]
+		if e == nil {
+			e = &entry{msg: fl.Message}
+			byMsg[fl.Message] = e
+			entries = append(entries, e)
+		}
+		for _, p := range f.landed[fl] {
+			if !slices.Contains(e.paths, p) {
+				e.paths = append(e.paths, p)
+			}
+		}
+	}
+	for _, e := range entries {
+		slices.Sort(e.paths)
+	}
+	first := func(e *entry) string {
+		if len(e.paths) == 0 {
+			return ""
+		}
+		return e.paths[0]
+	}
+	slices.SortStableFunc(entries, func(a, b *entry) int {
+		return cmp.Or(cmp.Compare(first(a), first(b)), cmp.Compare(a.msg, b.msg))
+	})
+	out := make([]string, len(entries))
+	for i, e := range entries {
+		out[i] = e.msg
+		if len(e.paths) > 0 {
+			out[i] += " (removed from " + strings.Join(e.paths, ", ") + ")"
 		}
 	}
 	return out

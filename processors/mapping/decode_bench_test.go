@@ -5,7 +5,7 @@ import "testing"
 func BenchmarkDecodeRecord(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := decodeRecord(loginEvent); err != nil {
+		if _, _, err := decodeRecord(loginEvent); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -3,7 +3,6 @@ package mapping
 import (
 	"fmt"
 	"reflect"
-	"sync/atomic"
 
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
@@ -25,15 +24,11 @@ var FailureType = types.NewOpaqueType("failure")
 // to them through (or ignore it, for lookups such as geoip).
 type Failure struct {
 	Message string
-	seq     uint64 // creation order, to report messages in step order
 }
-
-// failureSeq numbers failures as they are made.
-var failureSeq atomic.Uint64
 
 // fail makes a failure value with a formatted message.
 func fail(format string, args ...any) *Failure {
-	return &Failure{Message: fmt.Sprintf(format, args...), seq: failureSeq.Add(1)}
+	return &Failure{Message: fmt.Sprintf(format, args...)}
 }
 
 // ConvertToNative returns the failure itself: it stays a marker until the

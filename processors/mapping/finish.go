@@ -11,11 +11,11 @@ import (
 // configured tags, @timestamp defaulting to the collection time, and, when
 // anything failed, error.message, event.kind pipeline_error and the tag
 // preserve_original_event.
-func finish(doc map[string]any, f *finisher, raw []byte, collected time.Time, tags []string) {
+func finish(doc map[string]any, f *finisher, original string, collected time.Time, tags []string) {
 	f.cleanMap(doc)
 	event := childMap(doc, "event")
-	if len(raw) > 0 {
-		event["original"] = string(raw)
+	if original != "" {
+		event["original"] = original
 	}
 	if _, ok := doc["@timestamp"]; !ok {
 		doc["@timestamp"] = formatDate(collected)

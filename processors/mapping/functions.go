@@ -94,27 +94,31 @@ func (e enrichers) userAgent(v any) any {
 func appendUnique(list, value ref.Val) ref.Val {
 	prev := asList(list)
 	out := append(make([]any, 0, len(prev)+1), prev...)
+	return adapter.NativeToValue(appendUniqueNative(out, toNative(value)))
+}
+
+// appendUniqueNative is appendUnique on document values; it appends to l.
+func appendUniqueNative(l []any, value any) []any {
 	add := func(v any) {
 		s, ok := renderString(v)
 		if !ok {
 			return
 		}
-		for _, e := range out {
+		for _, e := range l {
 			if e == any(s) {
 				return
 			}
 		}
-		out = append(out, s)
+		l = append(l, s)
 	}
-	switch x := toNative(value).(type) {
-	case []any:
-		for _, e := range x {
-			add(e)
+	if vs, ok := value.([]any); ok {
+		for _, v := range vs {
+			add(v)
 		}
-	default:
-		add(x)
+		return l
 	}
-	return adapter.NativeToValue(out)
+	add(value)
+	return l
 }
 
 // with sets dotted paths in a copy of a map; an absent optional value

@@ -9,7 +9,8 @@ import (
 )
 
 // FuzzMap feeds arbitrary bytes to every dataset's mapping: there must be
-// no panic and always a complete document (see checkDocument). The seed
+// no panic, always a complete document (see checkDocument), and the Go fast
+// path must agree with the CEL program. The seed
 // corpus is testdata/fuzz/FuzzMap plus the golden records.
 func FuzzMap(f *testing.F) {
 	records, _ := filepath.Glob(filepath.Join("testdata", "golden", "*.record"))
@@ -24,6 +25,7 @@ func FuzzMap(f *testing.F) {
 		for _, d := range agent.Datasets {
 			doc, _ := m.Map(d, raw, goldenCollected)
 			checkDocument(t, raw, doc)
+			checkFastPath(t, m, d, raw)
 		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // maxDepth bounds nesting as encoding/json does, so a hostile record cannot
@@ -18,6 +19,10 @@ const maxDepth = 10000
 // beyond float64). It accepts exactly what encoding/json accepts and, like
 // it, replaces invalid UTF-8 in strings with U+FFFD; it is several times
 // faster because it decodes straight into these types.
+//
+// data must not change while the result is in use: strings without escapes
+// point into it instead of being copied one by one (see decodeRecord,
+// which hands it a private copy).
 func parseJSON(data []byte) (any, error) {
 	p := jsonParser{data: data}
 	v, err := p.value(0)
@@ -217,7 +222,7 @@ func (p *jsonParser) string() (string, error) {
 		switch {
 		case c == '"':
 			p.i++
-			return string(p.data[start : p.i-1]), nil
+			return unsafeString(p.data[start : p.i-1]), nil
 		case c == '\\' || c >= utf8.RuneSelf:
 			return p.slowString(start)
 		case c < 0x20:
@@ -226,6 +231,15 @@ func (p *jsonParser) string() (string, error) {
 		p.i++
 	}
 	return "", p.errorf("unterminated string")
+}
+
+// unsafeString returns b as a string without copying; b must never change
+// afterwards.
+func unsafeString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 func (p *jsonParser) slowString(start int) (string, error) {

@@ -35,6 +35,9 @@ type Mapper struct {
 // datasetMapper holds one dataset's compiled programs and tags.
 type datasetMapper struct {
 	program *compiled
+	// fast, when set, replaces program: a Go twin of the default program
+	// (see fastevent.go).
+	fast    func(record map[string]any, tags []string, collected time.Time) map[string]any
 	extend  *compiled // nil without an extend program
 	tags    []string
 	tagsVal ref.Val
@@ -91,6 +94,9 @@ func newDatasetMapper(d agent.Dataset, dc DatasetConfig, e enrichers) (*datasetM
 	if dm.program, err = compile(env, name, src); err != nil {
 		return nil, err
 	}
+	if d == agent.DatasetEvent && dc.Program == "" && dc.ProgramFile == "" {
+		dm.fast = e.mapEventFast
+	}
 	src, name, err = source(d, "extend", dc.Extend, dc.ExtendFile, func() (string, string, error) {
 		return "", "", nil
 	})
@@ -124,7 +130,7 @@ func (m *Mapper) mapContext(ctx context.Context, d agent.Dataset, raw []byte, co
 		return nil, fmt.Errorf("unknown dataset %q", d)
 	}
 	var f finisher
-	record, err := decodeRecord(raw)
+	record, original, err := decodeRecord(raw)
 	if err != nil {
 		f.add(fail("%v", err))
 		record = map[string]any{}
@@ -136,7 +142,7 @@ func (m *Mapper) mapContext(ctx context.Context, d agent.Dataset, raw []byte, co
 			doc = map[string]any{}
 		}
 	}
-	finish(doc, &f, raw, collected, dm.tags)
+	finish(doc, &f, original, collected, dm.tags)
 	return doc, errors.Join(err, evalErr)
 }
 
@@ -148,7 +154,13 @@ func (dm *datasetMapper) eval(ctx context.Context, record map[string]any, collec
 		tags:      dm.tagsVal,
 		collected: types.Timestamp{Time: collected},
 	}
-	doc, err := run(ctx, dm.program, act)
+	var doc map[string]any
+	var err error
+	if dm.fast != nil {
+		doc = dm.fast(record, dm.tags, collected)
+	} else {
+		doc, err = run(ctx, dm.program, act)
+	}
 	if err != nil || dm.extend == nil {
 		return doc, err
 	}
