@@ -4,13 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"akship/agent"
 	"akship/agent/state"
 	"akship/agent/telemetry"
 	"akship/agent/tracer"
 	"akship/inputs/authentik"
+	"akship/outputs/elasticsearch"
 	"akship/outputs/file"
+	"akship/processors/mapping"
 )
 
 // runOptions are the run-time choices that are not configuration.
@@ -19,6 +22,9 @@ type runOptions struct {
 	Once    bool
 	Log     *slog.Logger
 	Metrics *telemetry.Metrics
+	// Unmapped ships the records without the ECS mapping (the benchmark's
+	// null pipeline).
+	Unmapped bool
 }
 
 // assembly is a pipeline built from a configuration, with what must be
@@ -28,6 +34,7 @@ type assembly struct {
 	store    *state.Store
 	dlq      *agent.DeadLetterFile
 	tracer   *tracer.Tracer
+	mapper   *mapping.Mapper
 	inputs   []agent.StatusReporter
 	// where describes the output for people ("files in ./out").
 	where string
@@ -66,10 +73,13 @@ func assemble(cfg *Config, opts runOptions) (*assembly, error) {
 		return nil, err
 	}
 	a.registerSecrets(cfg, client)
+	if a.mapper, err = mapping.New(cfg.Processors, opts.Log.With("component", "processors.mapping")); err != nil {
+		return nil, err
+	}
 	if a.dlq, err = agent.OpenDeadLetterFile(cfg.Pipeline.DeadLetterPath); err != nil {
 		return nil, fmt.Errorf("pipeline.dead_letter_path: %w", err)
 	}
-	out, name, where, err := buildOutput(cfg, opts)
+	out, name, where, err := buildOutput(cfg, opts, a.tracer)
 	if err != nil {
 		return nil, err
 	}
@@ -82,32 +92,43 @@ func assemble(cfg *Config, opts runOptions) (*assembly, error) {
 	}
 	iopts := authentik.InputOptions{Once: opts.Once, Store: store, Metrics: opts.Metrics,
 		Log: opts.Log.With("component", "inputs.authentik"), MaxInFlight: cfg.Pipeline.MaxInFlightPages}
-	add := func(name string, in agent.Input, r agent.StatusReporter) {
-		a.pipeline.Sources = append(a.pipeline.Sources, agent.Source{Name: name, Input: in})
+	add := func(name string, d agent.Dataset, in agent.Input, r agent.StatusReporter) {
+		procs := []agent.Processor{a.mapper.Processor(d)}
+		if opts.Unmapped {
+			procs = nil
+		}
+		a.pipeline.Sources = append(a.pipeline.Sources, agent.Source{Name: name, Input: in, Processors: procs})
 		a.inputs = append(a.inputs, r)
 	}
 	if c := cfg.Inputs.Events; c.Enabled {
 		in := authentik.NewEvents(c, client, iopts)
-		add("events", in, in)
+		add("events", agent.DatasetEvent, in, in)
 	}
 	if c := cfg.Inputs.Users; c.Enabled {
 		in := authentik.NewUsers(c, client, iopts)
-		add("users", in, in)
+		add("users", agent.DatasetUser, in, in)
 	}
 	if c := cfg.Inputs.Groups; c.Enabled {
 		in := authentik.NewGroups(c, client, iopts)
-		add("groups", in, in)
+		add("groups", agent.DatasetGroup, in, in)
 	}
 	ok = true
 	return a, nil
 }
 
 // buildOutput creates the configured output.
-func buildOutput(cfg *Config, opts runOptions) (out agent.Output, name, where string, err error) {
+func buildOutput(cfg *Config, opts runOptions, tr *tracer.Tracer) (out agent.Output, name, where string, err error) {
 	switch {
 	case cfg.Output.File != nil:
 		return file.New(*cfg.Output.File, opts.Log.With("component", "outputs.file"), opts.Metrics),
 			"file", "files under " + cfg.Output.File.Path, nil
+	case cfg.Output.Elasticsearch != nil:
+		es, err := elasticsearch.New(*cfg.Output.Elasticsearch, opts.Log, opts.Metrics,
+			elasticsearch.WithTransportWrapper(tr.Wrap))
+		if err != nil {
+			return nil, "", "", err
+		}
+		return es, "elasticsearch", "Elasticsearch " + strings.Join(cfg.Output.Elasticsearch.Addresses(), ", "), nil
 	}
 	return nil, "", "", errors.New("output: no output configured")
 }
@@ -119,6 +140,13 @@ func (a *assembly) registerSecrets(cfg *Config, client *authentik.Client) {
 		return
 	}
 	a.tracer.AddSecret(client.Token())
+	if es := cfg.Output.Elasticsearch; es != nil {
+		for _, s := range []string{es.APIKey.Value(), es.Password.Value(), es.BearerToken.Value()} {
+			if s != "" {
+				a.tracer.AddSecret(s)
+			}
+		}
+	}
 }
 
 // statuses collects the inputs' self-descriptions.
@@ -136,6 +164,9 @@ func (a *assembly) close() error {
 	if a.tracer != nil {
 		errs = append(errs, a.tracer.Close())
 	}
+	if a.mapper != nil {
+		errs = append(errs, a.mapper.Close())
+	}
 	if a.dlq != nil {
 		errs = append(errs, a.dlq.Close())
 	}
@@ -152,10 +183,11 @@ func checkConfig(cfg *Config) error {
 	if _, err := authentik.NewClient(cfg.Authentik, authentik.ClientOptions{}); err != nil {
 		return err
 	}
-	out, _, _, err := buildOutput(cfg, runOptions{Log: slog.New(slog.DiscardHandler), Metrics: telemetry.New()})
+	m, err := mapping.New(cfg.Processors, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err
 	}
-	_ = out
-	return nil
+	m.Close()
+	_, _, _, err = buildOutput(cfg, runOptions{Log: slog.New(slog.DiscardHandler), Metrics: telemetry.New()}, nil)
+	return err
 }

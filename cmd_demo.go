@@ -16,6 +16,7 @@ import (
 	"akship/agent"
 	"akship/inputs/authentik/simulator"
 	"akship/outputs/file"
+	"akship/processors/geoip"
 )
 
 // demoMarker marks a directory the demo created, so a later demo may clear
@@ -65,6 +66,12 @@ func runDemo(ctx context.Context, s demoSettings, stdout, stderr io.Writer) erro
 	}
 	defer stopSim()
 	cfg := demoConfig(url, token, s.out)
+	// GeoIP databases of our own for the simulator's address ranges, so
+	// the demo enriches source.geo and source.as without external files.
+	if cfg.Processors.GeoIP.CityDatabase, cfg.Processors.GeoIP.ASNDatabase, err =
+		geoip.WriteDemoDatabases(filepath.Join(s.out, "geoip")); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "akship demo: an authentik simulator with %d events, %d users and %d groups is serving %s\n\n",
 		s.events, s.users, s.groups, url)
 
@@ -79,7 +86,9 @@ func runDemo(ctx context.Context, s demoSettings, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "\n2. authentik records %d new events; second run: incremental poll from the cursor\n", s.newEvents)
 	sim.InsertEvents(s.newEvents)
 	before = sim.Stats().Requests.Events
-	a, took, err = demoRun(ctx, cfg, stderr, "incremental")
+	incremental := *cfg
+	incremental.Inputs.Users.Enabled, incremental.Inputs.Groups.Enabled = false, false
+	a, took, err = demoRun(ctx, &incremental, stderr, "incremental")
 	if err != nil {
 		return err
 	}
@@ -152,7 +161,9 @@ func demoRun(ctx context.Context, cfg *Config, stderr io.Writer, label string) (
 func printCounts(w io.Writer, a *assembly, took time.Duration, eventRequests uint64) {
 	c := &a.pipeline.Counts
 	for _, d := range agent.Datasets {
-		fmt.Fprintf(w, "   %-16s %6d documents shipped\n", d.DataStreamDataset(), c.Delivered(d))
+		if c.Read(d) > 0 {
+			fmt.Fprintf(w, "   %-16s %6d documents shipped\n", d.DataStreamDataset(), c.Delivered(d))
+		}
 	}
 	fmt.Fprintf(w, "   %d requests to /api/v3/events/events/, %s\n", eventRequests, took.Round(time.Millisecond))
 }
@@ -164,20 +175,20 @@ func printDemoOutput(w io.Writer, fc *file.Config) error {
 	for _, d := range agent.Datasets {
 		fmt.Fprintf(w, "   %s\n", out.FilePath(d))
 	}
-	example, err := firstLine(out.FilePath(agent.DatasetEvent))
+	doc, err := exampleLogin(out.FilePath(agent.DatasetEvent))
 	if err != nil {
 		return err
 	}
-	var doc any
-	if err := json.Unmarshal(example, &doc); err != nil {
-		return err
-	}
-	pretty, _ := json.MarshalIndent(doc, "   ", "  ")
-	fmt.Fprintf(w, "\nAn event document:\n   %s\n", pretty)
-	return nil
+	fmt.Fprintf(w, "\nA login event as it is indexed:\n   ")
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("   ", "  ")
+	return enc.Encode(doc)
 }
 
-func firstLine(path string) ([]byte, error) {
+// exampleLogin returns the first login document with a location, or the
+// first document when there is none.
+func exampleLogin(path string) (map[string]any, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -185,8 +196,23 @@ func firstLine(path string) ([]byte, error) {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
-	if sc.Scan() {
-		return sc.Bytes(), nil
+	var first map[string]any
+	for sc.Scan() {
+		var doc map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &doc); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if first == nil {
+			first = doc
+		}
+		ev, _ := doc["event"].(map[string]any)
+		src, _ := doc["source"].(map[string]any)
+		if ev["action"] == "login" && src["geo"] != nil {
+			return doc, nil
+		}
 	}
-	return nil, fmt.Errorf("%s is empty", path)
+	if first == nil {
+		return nil, fmt.Errorf("%s is empty", path)
+	}
+	return first, sc.Err()
 }

@@ -14,15 +14,18 @@ import (
 	"akship/agent/monitor"
 	"akship/agent/tracer"
 	"akship/inputs/authentik"
+	"akship/outputs/elasticsearch"
 	"akship/outputs/file"
+	"akship/processors/mapping"
 )
 
 // Config is akship's whole configuration file. Every section is documented
 // in config.example.yml.
 type Config struct {
 	Authentik authentik.ClientConfig `yaml:"authentik"`
-	Inputs    InputsConfig           `yaml:"inputs"`
-	Output    OutputConfig           `yaml:"output"`
+	Inputs     InputsConfig           `yaml:"inputs"`
+	Processors mapping.Config         `yaml:"processors"`
+	Output     OutputConfig           `yaml:"output"`
 	State     StateConfig            `yaml:"state"`
 	Pipeline  PipelineConfig         `yaml:"pipeline"`
 	Logging   LoggingConfig          `yaml:"logging"`
@@ -47,13 +50,17 @@ func (c *InputsConfig) Validate() error {
 
 // OutputConfig names the one output documents go to.
 type OutputConfig struct {
-	File *file.Config `yaml:"file"`
+	File          *file.Config          `yaml:"file"`
+	Elasticsearch *elasticsearch.Config `yaml:"elasticsearch"`
 }
 
 // Validate requires exactly one output.
 func (c *OutputConfig) Validate() error {
 	n := 0
 	if c.File != nil {
+		n++
+	}
+	if c.Elasticsearch != nil {
 		n++
 	}
 	if n != 1 {
@@ -140,7 +147,8 @@ func defaultConfig() Config {
 		Authentik: authentik.DefaultClientConfig(),
 		Inputs: InputsConfig{Events: authentik.DefaultEventsConfig(), Users: authentik.DefaultSnapshotConfig(),
 			Groups: authentik.DefaultSnapshotConfig()},
-		State: StateConfig{Path: "akship-state"},
+		Processors: mapping.DefaultConfig(),
+		State:      StateConfig{Path: "akship-state"},
 		Pipeline: PipelineConfig{MaxInFlightPages: 8, RetryInitial: 250 * time.Millisecond,
 			RetryMax: 30 * time.Second, ShutdownTimeout: 30 * time.Second},
 		Logging: LoggingConfig{Level: "info", Format: "auto"},

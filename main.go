@@ -7,7 +7,9 @@
 //	akship run -c akship.yml [--once]   collect and ship (daemon, or until caught up)
 //	akship demo [--out DIR]             the whole pipeline against a built-in authentik simulator
 //	akship simulate [flags]             serve the authentik simulator
-//	akship validate -c akship.yml       check a configuration
+//	akship validate -c akship.yml       check a configuration (--connect: and reachability)
+//	akship setup -c akship.yml          install Elasticsearch templates and lifecycle policy
+//	akship map --dataset event < in     map raw records to ECS documents, one per line
 //	akship version                      print version information
 package main
 
@@ -44,6 +46,8 @@ func init() {
 		"simulate": {"serve the authentik API simulator", cmdSimulate},
 		"validate": {"check a configuration file (--connect also checks reachability)", cmdValidate},
 		"version":  {"print version, commit and Go version", cmdVersion},
+		"setup":    {"install the Elasticsearch index templates and lifecycle policy", cmdSetup},
+		"map":      {"map raw authentik records (NDJSON on stdin) to ECS documents (stdout)", cmdMap},
 	}
 }
 

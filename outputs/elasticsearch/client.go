@@ -52,7 +52,7 @@ func readCredentials(c *Config) (credentials, error) {
 // needs to see every failure (and Retry-After) itself. Only a network error
 // on one of several hosts is retried at once on the next host, which the
 // connection pool then avoids for a while.
-func newClient(c *Config) (*es.Client, error) {
+func newClient(c *Config, wrap func(http.RoundTripper) http.RoundTripper) (*es.Client, error) {
 	cr, err := readCredentials(c)
 	if err != nil {
 		return nil, err
@@ -80,7 +80,7 @@ func newClient(c *Config) (*es.Client, error) {
 		Password:     cr.password.Value(),
 		ServiceToken: cr.bearer.Value(),
 		Header:       header,
-		Transport:    tr,
+		Transport:    wrapTransport(tr, wrap),
 		// Status retries are the pipeline's job; a value no server sends
 		// replaces the default list (502, 503, 504).
 		RetryOnStatus: []int{-1},
@@ -219,4 +219,12 @@ func cloudAddress(id string) (string, error) {
 		addr += ":" + port
 	}
 	return addr, nil
+}
+
+// wrapTransport applies an optional wrapper (the request tracer).
+func wrapTransport(tr *http.Transport, wrap func(http.RoundTripper) http.RoundTripper) http.RoundTripper {
+	if wrap == nil {
+		return tr
+	}
+	return wrap(tr)
 }

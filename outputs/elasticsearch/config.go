@@ -351,3 +351,7 @@ func redactURL(s string) string {
 	}
 	return u.Redacted()
 }
+
+// SetDefaults fills c with the defaults; the configuration loader calls it
+// when the file names this section.
+func (c *Config) SetDefaults() { *c = DefaultConfig() }

@@ -48,9 +48,26 @@ type Output struct {
 	metrics             *telemetry.Metrics
 }
 
+// Option adjusts how New builds the output.
+type Option func(*options)
+
+type options struct {
+	wrap func(http.RoundTripper) http.RoundTripper
+}
+
+// WithTransportWrapper wraps the HTTP transport, e.g. with the request
+// tracer.
+func WithTransportWrapper(wrap func(http.RoundTripper) http.RoundTripper) Option {
+	return func(o *options) { o.wrap = wrap }
+}
+
 // New validates cfg, reads the secret files and builds the client. It does
 // not contact the server; Start does. log and metrics may be nil.
-func New(cfg Config, log *slog.Logger, metrics *telemetry.Metrics) (*Output, error) {
+func New(cfg Config, log *slog.Logger, metrics *telemetry.Metrics, opts ...Option) (*Output, error) {
+	var built options
+	for _, opt := range opts {
+		opt(&built)
+	}
 	if err := validateAll(&cfg); err != nil {
 		return nil, fmt.Errorf("invalid output.elasticsearch configuration: %w", err)
 	}
@@ -60,7 +77,7 @@ func New(cfg Config, log *slog.Logger, metrics *telemetry.Metrics) (*Output, err
 	if metrics == nil {
 		metrics = telemetry.New()
 	}
-	client, err := newClient(&cfg)
+	client, err := newClient(&cfg, built.wrap)
 	if err != nil {
 		return nil, err
 	}
@@ -155,14 +172,30 @@ type serverInfo struct {
 	} `json:"version"`
 }
 
-// Start checks that the server answers and is Elasticsearch.
-//
-// It fails on answers that retrying cannot change: refused credentials and
-// a server that is not Elasticsearch (unless allow_non_elastic is set).
-// When the server cannot be reached it logs a warning and returns nil: the
-// pipeline's writes then block and retry until it is up, so akship can be
-// started before Elasticsearch.
+// Start checks the server once: wrong credentials, an untrusted
+// certificate or a server that is not Elasticsearch stop akship at once,
+// while an unreachable or failing server is only logged — writes wait and
+// retry, so akship can start before Elasticsearch does.
 func (o *Output) Start(ctx context.Context) error {
+	err := o.Check(ctx)
+	var te *transientError
+	if errors.As(err, &te) {
+		o.log.Warn("Elasticsearch is not reachable yet; writes will wait and retry",
+			"hosts", o.hostsForLog(), "error", te.Error())
+		return nil
+	}
+	return err
+}
+
+// transientError is a start-up check failure that retrying may fix.
+type transientError struct{ err error }
+
+func (t *transientError) Error() string { return t.err.Error() }
+func (t *transientError) Unwrap() error { return t.err }
+
+// Check contacts the server (GET /) and reports any problem, including an
+// unreachable server (akship validate --connect).
+func (o *Output) Check(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, o.cfg.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "/", nil)
@@ -177,18 +210,15 @@ func (o *Output) Start(ctx context.Context) error {
 		if isCertificateError(err) {
 			return fmt.Errorf("checking the Elasticsearch server failed: %w (set tls.ca_file or tls.ca_fingerprint)", err)
 		}
-		o.log.Warn("Elasticsearch is not reachable yet; writes will wait and retry",
-			"hosts", o.hostsForLog(), "error", err.Error())
-		return nil
+		return &transientError{fmt.Errorf("Elasticsearch %s is not reachable: %w", o.hostsForLog(), err)}
 	}
 	defer drain(res.Body)
 	switch {
 	case res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden:
 		return fmt.Errorf("checking the Elasticsearch server failed: %s", authMessage(res))
 	case res.StatusCode >= 300:
-		o.log.Warn("Elasticsearch answered the start-up check with an error; writes will retry",
-			"status", res.StatusCode, "error", readError(res.Body))
-		return nil
+		return &transientError{fmt.Errorf("Elasticsearch answered the check with %d: %s", res.StatusCode,
+			readError(res.Body))}
 	}
 	if !o.cfg.AllowNonElastic && res.Header.Get("X-Elastic-Product") != "Elasticsearch" {
 		return notElasticsearchError()

@@ -109,7 +109,7 @@ func (o *Output) writeDataset(d agent.Dataset, all []*agent.Event, idx []int, fa
 	enc.SetEscapeHTML(false)
 	written := 0
 	for _, i := range idx {
-		if err := enc.Encode(all[i].Document()); err != nil {
+		if err := enc.Encode(withDataset(all[i])); err != nil {
 			failed[i] = agent.Permanent(fmt.Errorf("encoding document %s failed: %w", all[i].ID, err))
 			continue
 		}
@@ -194,4 +194,29 @@ func (o *Output) Close(context.Context) error {
 		delete(o.files, d)
 	}
 	return firstErr
+}
+
+// withDataset returns the event's document with data_stream.dataset and
+// event.dataset set, as Elasticsearch's data streams would add them, so the
+// files can be loaded into a data stream as they are.
+func withDataset(e *agent.Event) map[string]any {
+	doc := e.Document()
+	name := e.Dataset.DataStreamDataset()
+	ds, _ := doc["data_stream"].(map[string]any)
+	if ds == nil {
+		ds = map[string]any{}
+		doc["data_stream"] = ds
+	}
+	if _, ok := ds["dataset"]; !ok {
+		ds["dataset"] = name
+	}
+	ev, _ := doc["event"].(map[string]any)
+	if ev == nil {
+		ev = map[string]any{}
+		doc["event"] = ev
+	}
+	if _, ok := ev["dataset"]; !ok {
+		ev["dataset"] = name
+	}
+	return doc
 }
