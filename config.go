@@ -22,15 +22,15 @@ import (
 // Config is akship's whole configuration file. Every section is documented
 // in config.example.yml.
 type Config struct {
-	Authentik authentik.ClientConfig `yaml:"authentik"`
+	Authentik  authentik.ClientConfig `yaml:"authentik"`
 	Inputs     InputsConfig           `yaml:"inputs"`
 	Processors mapping.Config         `yaml:"processors"`
 	Output     OutputConfig           `yaml:"output"`
-	State     StateConfig            `yaml:"state"`
-	Pipeline  PipelineConfig         `yaml:"pipeline"`
-	Logging   LoggingConfig          `yaml:"logging"`
-	HTTP      monitor.Config         `yaml:"http"`
-	Tracer    tracer.Config          `yaml:"tracer"`
+	State      StateConfig            `yaml:"state"`
+	Pipeline   PipelineConfig         `yaml:"pipeline"`
+	Logging    LoggingConfig          `yaml:"logging"`
+	HTTP       monitor.Config         `yaml:"http"`
+	Tracer     tracer.Config          `yaml:"tracer"`
 }
 
 // InputsConfig holds the three authentik inputs.
