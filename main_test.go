@@ -37,24 +37,25 @@ func newTestEnv(t *testing.T, events, users, groups int) *testEnv {
 	}
 	t.Cleanup(stop)
 	env := &testEnv{sim: sim, url: url, dir: t.TempDir()}
-	env.cfgPath = env.writeConfig(t, "")
+	env.cfgPath = env.writeConfig(t, "", "")
 	return env
 }
 
-// writeConfig writes a configuration for the environment plus extra YAML.
-func (e *testEnv) writeConfig(t *testing.T, extra string) string {
+// writeConfig writes a configuration for the environment plus extra
+// top-level YAML and extra keys of the authentik section.
+func (e *testEnv) writeConfig(t *testing.T, extra, authentikExtra string) string {
 	t.Helper()
 	cfg := fmt.Sprintf(`authentik:
   url: %s
   token: ${AKSHIP_TEST_TOKEN}
-output:
+%soutput:
   file:
     path: %s
 state:
   path: %s
 logging:
   format: json
-%s`, e.url, filepath.Join(e.dir, "out"), filepath.Join(e.dir, "state"), extra)
+%s`, e.url, authentikExtra, filepath.Join(e.dir, "out"), filepath.Join(e.dir, "state"), extra)
 	p := filepath.Join(e.dir, "akship.yml")
 	if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
