@@ -10,7 +10,7 @@ type asnRecord struct {
 // organization.name, each left out when the record lacks it. Like City it
 // returns a new, possibly empty, map and never fails.
 func (db *DB) ASN(ip string) map[string]any {
-	out := map[string]any{}
+	out := make(map[string]any, 2)
 	if !db.HasASN() {
 		return out
 	}

@@ -90,9 +90,9 @@ func (e enrichers) mapEventFast(record map[string]any, tags []string, collected 
 		ip = fail("authentik.event.client_ip: not an IP address: %s", preview(ip))
 	}
 	created := esDate(record["created"])
-	timestamp := any(formatDate(collected))
-	if s, ok := created.(string); ok && s != "" {
-		timestamp = s
+	timestamp := created
+	if s, ok := created.(string); !ok || s == "" {
+		timestamp = formatDate(collected)
 	}
 	var userPK any
 	if pk, ok := lookupPath(record, "user", "pk"); ok {

@@ -1,6 +1,8 @@
 package mapping
 
 import (
+	"strings"
+
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
@@ -40,6 +42,9 @@ func (e enrichers) library() []cel.EnvOption {
 				cel.BinaryBinding(func(msg, v ref.Val) ref.Val {
 					return fail("%s: %s", msg.Value(), preview(toNative(v)))
 				}))),
+		cel.Function("field",
+			cel.Overload("field_dyn_string", []*cel.Type{cel.DynType, cel.StringType}, cel.OptionalType(cel.DynType),
+				cel.BinaryBinding(field))),
 		cel.Function("append_unique",
 			cel.Overload("append_unique_list_dyn", []*cel.Type{dynList, cel.DynType}, dynList,
 				cel.BinaryBinding(appendUnique)),
@@ -119,6 +124,22 @@ func appendUniqueNative(l []any, value any) []any {
 	}
 	add(value)
 	return l
+}
+
+// field looks a dotted path up through nested maps: optional.of(value),
+// or optional.none() when a key is missing or a value on the way is not a
+// map. CEL's own x.?a.?b is an error when x.a is a list, and records are
+// not to be trusted to have the expected shape.
+func field(v, path ref.Val) ref.Val {
+	p, ok := path.(types.String)
+	if !ok {
+		return types.OptionalNone
+	}
+	found, ok := lookupPath(toNative(v), strings.Split(string(p), ".")...)
+	if !ok {
+		return types.OptionalNone
+	}
+	return types.OptionalOf(adapter.NativeToValue(found))
 }
 
 // with sets dotted paths in a copy of a map; an absent optional value

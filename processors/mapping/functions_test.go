@@ -137,7 +137,14 @@ func TestConversions(t *testing.T) {
 
 func TestMapFunctions(t *testing.T) {
 	rec := map[string]any{"a": map[string]any{"b": int64(1), "c": int64(2)}, "d": "x"}
+	odd := map[string]any{"a": map[string]any{"b": int64(1)}, "d": "x", "l": []any{"x"}, "n": nil}
 	runCELCases(t, []celCase{
+		{name: "field", expr: `field(record, "a.b").orValue(0)`, record: odd, want: int64(1)},
+		{name: "field missing", expr: `field(record, "a.z").hasValue()`, record: odd, want: false},
+		{name: "field through a list", expr: `field(record, "l.x").hasValue()`, record: odd, want: false},
+		{name: "field through a string", expr: `field(record, "d.x").hasValue()`, record: odd, want: false},
+		{name: "field null", expr: `[field(record, "n").hasValue(), field(record, "n").value()]`, record: odd,
+			want: []any{true, nil}},
 		{name: "with sets paths", expr: `with(record, {"a.b": "one", "e.f": true})`, record: rec,
 			want: map[string]any{"a": map[string]any{"b": "one", "c": int64(2)}, "d": "x", "e": map[string]any{"f": true}}},
 		{name: "with skips absent optionals", expr: `with(record, {"a.z": record.?nope, "d": record.?d.optMap(v, v + "!")})`,

@@ -99,7 +99,8 @@ func (p *Parser) parse(s string) UserAgent {
 // Fields returns the user_agent.* fields as a new map: original, name,
 // version, os.{name,version,full} and device.name, leaving out empty ones.
 func (ua UserAgent) Fields() map[string]any {
-	out := map[string]any{"name": ua.Name, "device": map[string]any{"name": ua.DeviceName}}
+	out := make(map[string]any, 5)
+	out["name"], out["device"] = ua.Name, map[string]any{"name": ua.DeviceName}
 	if ua.Original != "" {
 		out["original"] = ua.Original
 	}
