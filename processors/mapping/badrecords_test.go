@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"akship/agent"
+	"akship/agent/config"
 )
 
 // checkDocument asserts the invariants every document has, whatever the
@@ -158,6 +159,9 @@ func TestMapNDJSON(t *testing.T) {
 		if id != wantIDs[i] {
 			t.Errorf("output line %d: user.id = %v, want %v", i+1, id, wantIDs[i])
 		}
+	}
+	if parts := config.Errors(err); len(parts) != 2 || !strings.HasPrefix(parts[0].Error(), "line 3: ") {
+		t.Errorf("flattened errors lose their line numbers: %q", parts)
 	}
 	if _, err := MapNDJSON(m, "nope", strings.NewReader("{}"), &out); err == nil {
 		t.Error("unknown dataset accepted")

@@ -143,7 +143,15 @@ func (m *Mapper) mapContext(ctx context.Context, d agent.Dataset, raw []byte, co
 		}
 	}
 	finish(doc, &f, original, collected, dm.tags)
-	return doc, errors.Join(err, evalErr)
+	// One error, not errors.Join: callers that flatten joined errors (the
+	// map command) must keep MapNDJSON's "line N:" prefix on it.
+	switch {
+	case err != nil && evalErr != nil:
+		return doc, fmt.Errorf("%w (and %v)", err, evalErr)
+	case err != nil:
+		return doc, err
+	}
+	return doc, evalErr
 }
 
 // eval runs the dataset's program and its extension. When only the
