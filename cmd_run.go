@@ -40,6 +40,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("run", "-c FILE [--once]", stderr)
 	path := configFlag(fs)
 	once := fs.Bool("once", false, "poll every enabled input until caught up, deliver everything, commit the cursors and exit")
+	unmapped := fs.Bool("unmapped", false, "ship records without the ECS mapping (minimal documents; for benchmarks)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -52,17 +53,18 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "akship run: invalid configuration:\n%s", describeErrors(err))
 		return 1
 	}
-	d := &daemon{path: *path, once: *once, stderr: stderr, metrics: telemetry.New()}
+	d := &daemon{path: *path, once: *once, unmapped: *unmapped, stderr: stderr, metrics: telemetry.New()}
 	return d.run(ctx, cfg)
 }
 
 // daemon runs pipelines: one per configuration, replaced on SIGHUP.
 type daemon struct {
-	path    string
-	once    bool
-	stderr  io.Writer
-	metrics *telemetry.Metrics
-	log     *slog.Logger
+	path     string
+	once     bool
+	unmapped bool
+	stderr   io.Writer
+	metrics  *telemetry.Metrics
+	log      *slog.Logger
 	// current is the running assembly, read by the monitoring endpoint.
 	current atomic.Pointer[assembly]
 	monitor *monitor.Server
@@ -83,7 +85,7 @@ func (d *daemon) run(ctx context.Context, cfg *Config) int {
 	defer d.stopMonitor()
 	for {
 		d.log = newLogger(cfg.Logging, d.stderr)
-		a, err := assemble(cfg, runOptions{Once: d.once, Log: d.log, Metrics: d.metrics})
+		a, err := assemble(cfg, runOptions{Once: d.once, Unmapped: d.unmapped, Log: d.log, Metrics: d.metrics})
 		if err != nil {
 			d.log.Error("start-up failed", "error", err)
 			return 1

@@ -48,6 +48,7 @@ func init() {
 		"version":  {"print version, commit and Go version", cmdVersion},
 		"setup":    {"install the Elasticsearch index templates and lifecycle policy", cmdSetup},
 		"map":      {"map raw authentik records (NDJSON on stdin) to ECS documents (stdout)", cmdMap},
+		"bench":    {"measure a full backfill (mapped and unmapped) against the simulator", cmdBench},
 	}
 }
 
