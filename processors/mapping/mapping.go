@@ -94,7 +94,7 @@ func newDatasetMapper(d agent.Dataset, dc DatasetConfig, e enrichers) (*datasetM
 	if dm.program, err = compile(env, name, src); err != nil {
 		return nil, err
 	}
-	if d == agent.DatasetEvent && dc.Program == "" && dc.ProgramFile == "" {
+	if d == agent.DatasetEvent && dc.Program == "" && dc.ProgramFile == "" && !dc.CELOnly {
 		dm.fast = e.mapEventFast
 	}
 	src, name, err = source(d, "extend", dc.Extend, dc.ExtendFile, func() (string, string, error) {
