@@ -53,8 +53,17 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "akship run: invalid configuration:\n%s", describeErrors(err))
 		return 1
 	}
+	stopProfiles, err := startProfiles()
+	if err != nil {
+		fmt.Fprintf(stderr, "akship run: %v\n", err)
+		return 1
+	}
 	d := &daemon{path: *path, once: *once, unmapped: *unmapped, stderr: stderr, metrics: telemetry.New()}
-	return d.run(ctx, cfg)
+	code := d.run(ctx, cfg)
+	if err := stopProfiles(); err != nil {
+		fmt.Fprintf(stderr, "akship run: writing profiles failed: %v\n", err)
+	}
+	return code
 }
 
 // daemon runs pipelines: one per configuration, replaced on SIGHUP.

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"regexp"
+	"slices"
+	"testing"
+)
+
+// envTestAgent makes the test binary act as the akship command, so that
+// "akship bench" can run it as the measured agent.
+const envTestAgent = "AKSHIP_TEST_AS_AGENT"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(envTestAgent) == "1" {
+		os.Exit(runCLI(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+func benchTestSettings(t *testing.T) benchSettings {
+	t.Helper()
+	t.Setenv(envTestAgent, "1")
+	return benchSettings{events: 1200, users: 5, groups: 2, newEvents: 100, pageSize: 500,
+		agent: os.Args[0], dir: t.TempDir(), profileDir: t.TempDir()}
+}
+
+func TestBench(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the agent four times")
+	}
+	s := benchTestSettings(t)
+	var out bytes.Buffer
+	if err := runBench(context.Background(), s, &out); err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + out.String())
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^\s+mapped\s+1200\s.*\s3\s+[0-9.]+\s*$`), // 3 pages of 500
+		regexp.MustCompile(`(?m)^\s+null \(unmapped\)\s+1200\s`),
+		regexp.MustCompile(`mapped/null \(events per CPU-second\): [0-9.]+`),
+		regexp.MustCompile(`incremental poll after 100 new events: 1 requests`),
+	} {
+		if !want.MatchString(out.String()) {
+			t.Errorf("output does not match %s", want)
+		}
+	}
+	for _, name := range []string{"mapped.cpu.pprof", "mapped.mem.pprof", "mapped.mem.pprof.peak", "null.cpu.pprof"} {
+		if fi, err := os.Stat(s.profileDir + "/" + name); err != nil || fi.Size() == 0 {
+			t.Errorf("profile %s: %v", name, err)
+		}
+	}
+}
+
+func TestBenchScale(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the agent six times")
+	}
+	s := benchTestSettings(t)
+	s.scale, s.scaleSizes, s.profileDir = true, []int{600, 2500}, ""
+	var out bytes.Buffer
+	if err := runBench(context.Background(), s, &out); err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + out.String())
+	// stored, …, backfill requests, idle poll, after new, reference requests.
+	for _, want := range []string{`600\s.*\s2\s+1\s+1\s+1\s+[0-9.]+\s*$`, `2500\s.*\s5\s+1\s+1\s+3\s+[0-9.]+\s*$`} {
+		if !regexp.MustCompile(`(?m)^\s+` + want).MatchString(out.String()) {
+			t.Errorf("no row matching %s", want)
+		}
+	}
+}
+
+func TestBenchConfigIsValid(t *testing.T) {
+	for _, s := range []benchSettings{
+		{pageSize: 500, geoipCity: "/x/City.mmdb", geoipASN: "/x/ASN.mmdb"},
+		{pageSize: 100, victoriaLogs: true, geoipCity: "/x/City.mmdb", geoipASN: "/x/ASN.mmdb"},
+	} {
+		for _, unmapped := range []bool{false, true} {
+			p, err := writeBenchConfig(t.TempDir(), "http://127.0.0.1:1", "http://127.0.0.1:2", s, unmapped)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := loadConfig(p)
+			if err != nil {
+				t.Fatalf("%+v unmapped=%v: %v", s, unmapped, err)
+			}
+			if got := cfg.Processors.GeoIP.CityDatabase != ""; got == unmapped {
+				t.Errorf("%+v unmapped=%v: GeoIP configured = %v", s, unmapped, got)
+			}
+		}
+	}
+}
+
+func TestReadVmHWM(t *testing.T) {
+	if _, err := os.Stat("/proc/self/status"); err != nil {
+		t.Skip("no /proc")
+	}
+	if got := readVmHWM("/proc/self/status"); got < 1<<20 {
+		t.Errorf("VmHWM of the test process = %d bytes", got)
+	}
+	if got := readVmHWM("/nonexistent"); got != 0 {
+		t.Errorf("missing file: %d", got)
+	}
+}
+
+func TestParseSizes(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    []int
+		wantErr bool
+	}{
+		{in: "10000,100000, 1000000", want: []int{10000, 100000, 1000000}},
+		{in: "5", want: []int{5}},
+		{in: "10,x", wantErr: true},
+		{in: "0", wantErr: true},
+	}
+	for _, tt := range tests {
+		got, err := parseSizes(tt.in)
+		if (err != nil) != tt.wantErr || !slices.Equal(got, tt.want) {
+			t.Errorf("parseSizes(%q) = %v, %v; want %v (error %v)", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
