@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"akship/agent"
+	"akship/agent/config"
 	"akship/agent/monitor"
 	"akship/agent/telemetry"
 )
@@ -96,7 +97,8 @@ func (d *daemon) run(ctx context.Context, cfg *Config) int {
 		d.log = newLogger(cfg.Logging, d.stderr)
 		a, err := assemble(cfg, runOptions{Once: d.once, Unmapped: d.unmapped, Log: d.log, Metrics: d.metrics})
 		if err != nil {
-			d.log.Error("start-up failed", "error", err)
+			// Name the file and line of the key the error is about.
+			d.log.Error("start-up failed", "error", config.LocateFile(d.path, err))
 			return 1
 		}
 		d.current.Store(a)
@@ -160,7 +162,7 @@ func (d *daemon) serve(ctx context.Context, a *assembly, hup <-chan os.Signal) (
 func (d *daemon) reload() *Config {
 	cfg, err := loadConfig(d.path)
 	if err == nil {
-		err = checkConfig(cfg)
+		err = config.LocateFile(d.path, checkConfig(cfg))
 	}
 	if err != nil {
 		d.log.Error("reload rejected; keeping the running configuration", "config", d.path,

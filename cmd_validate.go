@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"time"
 
+	"akship/agent/config"
 	"akship/agent/telemetry"
 	"akship/inputs/authentik"
 )
@@ -25,7 +26,9 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	cfg, err := loadConfig(*path)
 	if err == nil {
-		err = checkConfig(cfg)
+		// Errors of opening the files the configuration points at name
+		// their key; add where the file sets it, as for decoding errors.
+		err = config.LocateFile(*path, checkConfig(cfg))
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "%s is invalid:\n%s", *path, describeErrors(err))

@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"akship/agent"
+	"akship/agent/config"
 	"akship/agent/telemetry"
 )
 
@@ -79,7 +80,9 @@ func New(cfg Config, log *slog.Logger, metrics *telemetry.Metrics, opts ...Optio
 	}
 	client, err := newClient(&cfg, built.wrap)
 	if err != nil {
-		return nil, err
+		// newClient names keys relative to the section ("tls.ca_file");
+		// name them in full, as every other start-up error does.
+		return nil, fullKeys(err)
 	}
 	o := &Output{
 		cfg:        cfg,
@@ -107,6 +110,20 @@ func New(cfg Config, log *slog.Logger, metrics *telemetry.Metrics, opts ...Optio
 			"so anyone on the network path can read and change what akship sends")
 	}
 	return o, nil
+}
+
+// fullKeys prefixes the keys of the section's field errors with
+// "output.elasticsearch.".
+func fullKeys(err error) error {
+	var out []error
+	for _, e := range config.Errors(err) {
+		var fe *config.FieldError
+		if errors.As(e, &fe) {
+			e = &config.FieldError{Key: "output.elasticsearch." + fe.Key, Err: fe.Err}
+		}
+		out = append(out, e)
+	}
+	return errors.Join(out...)
 }
 
 func bulkURL(params map[string]string) string {

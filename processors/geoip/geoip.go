@@ -49,7 +49,11 @@ func Open(cfg Config) (*DB, error) {
 	if cfg.ASNDatabase != "" {
 		db.asn, err = openVerified(cfg.ASNDatabase, "asn_database", "ASN", "ISP")
 		if err != nil {
-			return nil, errors.Join(err, db.Close())
+			// Not errors.Join(err, db.Close()): callers prefix the key
+			// ("processors." + err), and config.Errors flattens a wrapped
+			// join into its parts, which dropped the prefix.
+			_ = db.Close()
+			return nil, err
 		}
 	}
 	return db, nil
