@@ -46,14 +46,6 @@ type Pagination struct {
 	EndIndex   int `json:"end_index"`
 }
 
-// Page is one decoded list response. Results keep each record's bytes as
-// authentik sent them. Unknown top-level keys (autocomplete, 2025.8+) are
-// ignored.
-type Page struct {
-	Pagination Pagination        `json:"pagination"`
-	Results    []json.RawMessage `json:"results"`
-}
-
 // ClientOptions are the collaborators of a Client.
 type ClientOptions struct {
 	Log     *slog.Logger
@@ -172,27 +164,6 @@ func (c *Client) List(ctx context.Context, input, path string, q url.Values) (*P
 	return nil, fmt.Errorf("authentik %s: %w", path, lastErr)
 }
 
-// decodePage decodes a list response, insisting on the envelope authentik
-// always sends, so a truncated or foreign body is not mistaken for an
-// empty page.
-func decodePage(body []byte, page *Page) error {
-	var probe struct {
-		Pagination *Pagination      `json:"pagination"`
-		Results    *json.RawMessage `json:"results"`
-	}
-	if err := json.Unmarshal(body, &probe); err != nil {
-		return fmt.Errorf("invalid JSON page (%d bytes): %w", len(body), err)
-	}
-	if probe.Pagination == nil || probe.Results == nil {
-		return fmt.Errorf("response is not an authentik list page (no pagination or results)")
-	}
-	page.Pagination = *probe.Pagination
-	if err := json.Unmarshal(*probe.Results, &page.Results); err != nil {
-		return fmt.Errorf("results is not a list: %w", err)
-	}
-	return nil
-}
-
 // get performs the request with transport-level retries and returns the
 // body of a 200 response.
 func (c *Client) get(ctx context.Context, input, path string, q url.Values) ([]byte, error) {
@@ -211,7 +182,7 @@ func (c *Client) get(ctx context.Context, input, path string, q url.Values) ([]b
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusOK {
-		body, err := io.ReadAll(io.LimitReader(resp.Body, maxPageBytes))
+		body, err := readBody(resp, maxPageBytes)
 		if err != nil {
 			return nil, fmt.Errorf("reading authentik %s failed: %w", u.Path, err)
 		}
@@ -221,6 +192,22 @@ func (c *Client) get(ctx context.Context, input, path string, q url.Values) ([]b
 }
 
 type inputKey struct{}
+
+// readBody reads a response body of at most limit bytes into a buffer of
+// its exact size when the length is announced: the records of a page
+// share that buffer while they travel through the pipeline, so it should
+// hold no slack (io.ReadAll would also copy it several times as it grows).
+func readBody(resp *http.Response, limit int64) ([]byte, error) {
+	n := resp.ContentLength
+	if n < 0 || n > limit {
+		return io.ReadAll(io.LimitReader(resp.Body, limit))
+	}
+	body := make([]byte, n)
+	if _, err := io.ReadFull(resp.Body, body); err != nil {
+		return nil, err
+	}
+	return body, nil
+}
 
 // statusError turns a non-200 answer into an error that says what to do.
 func (c *Client) statusError(resp *http.Response, path string) error {

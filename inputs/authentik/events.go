@@ -2,7 +2,6 @@ package authentik
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -256,7 +255,7 @@ func (in *EventsInput) pastEnd(ctx context.Context) (agent.Batch, bool, error) {
 func (in *EventsInput) continuous(ctx context.Context, page *Page) (bool, error) {
 	w := in.walk
 	if len(page.Results) > 0 {
-		if k, err := parseEventKey(page.Results[0]); err == nil && w.state.handled(k.created, k.pk) {
+		if k, err := parseEventKey(page, 0); err == nil && w.state.handled(k.created, k.pk) {
 			return true, nil
 		}
 	}
@@ -267,7 +266,7 @@ func (in *EventsInput) continuous(ctx context.Context, page *Page) (bool, error)
 	if err != nil || len(probe.Results) == 0 {
 		return false, err
 	}
-	k, err := parseEventKey(probe.Results[0])
+	k, err := parseEventKey(probe, 0)
 	if err != nil {
 		return true, nil // an unreadable record cannot tell; go on
 	}
@@ -279,8 +278,8 @@ func (in *EventsInput) handle(page *Page) []*agent.Event {
 	w := in.walk
 	now := in.opts.Now()
 	events := make([]*agent.Event, 0, len(page.Results))
-	for _, raw := range page.Results {
-		k, err := parseEventKey(raw)
+	for i, raw := range page.Results {
+		k, err := parseEventKey(page, i)
 		if err != nil {
 			// Ship what we cannot place; the mapping marks the problem.
 			in.opts.Log.Warn("event without a readable pk or created; shipping it as is", "input", in.name,
@@ -358,21 +357,19 @@ type eventKey struct {
 	created time.Time
 }
 
-// parseEventKey reads pk and created without decoding the whole record.
-func parseEventKey(raw json.RawMessage) (eventKey, error) {
-	var r struct {
-		PK      string `json:"pk"`
-		Created string `json:"created"`
+// parseEventKey reads pk and created of record i of the page (see
+// Page.recordKeyAt: usually without decoding the record).
+func parseEventKey(page *Page, i int) (eventKey, error) {
+	pk, created, err := page.recordKeyAt(i)
+	if err != nil {
+		return eventKey{}, err
 	}
-	if err := json.Unmarshal(raw, &r); err != nil {
-		return eventKey{}, fmt.Errorf("event is not a JSON object: %w", err)
-	}
-	if r.PK == "" {
+	if pk == "" {
 		return eventKey{}, errors.New("event has no pk")
 	}
-	t, err := time.Parse(time.RFC3339Nano, r.Created)
+	t, err := time.Parse(time.RFC3339Nano, created)
 	if err != nil {
-		return eventKey{}, fmt.Errorf("event %s has an unreadable created time %q", r.PK, r.Created)
+		return eventKey{}, fmt.Errorf("event %s has an unreadable created time %q", pk, created)
 	}
-	return eventKey{pk: r.PK, created: t.UTC()}, nil
+	return eventKey{pk: pk, created: t.UTC()}, nil
 }

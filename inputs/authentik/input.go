@@ -125,10 +125,11 @@ func sleepUntil(ctx context.Context, now, t time.Time) error {
 }
 
 // compact returns the record as one line. authentik sends compact JSON, so
-// this only copies; a pretty-printed body is compacted.
+// this returns raw itself (a read-only slice of the page body); a
+// pretty-printed record is compacted into a copy.
 func compact(raw []byte) []byte {
 	if bytes.IndexByte(raw, '\n') < 0 {
-		return bytes.Clone(raw)
+		return raw
 	}
 	var b bytes.Buffer
 	if err := json.Compact(&b, raw); err != nil {
