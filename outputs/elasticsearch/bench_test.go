@@ -149,12 +149,13 @@ func BenchmarkWriteOutputOnly(b *testing.B) {
 func BenchmarkEncode(b *testing.B) {
 	events := realisticEvents(1000, 0)
 	r := newRoute(agent.DatasetEvent, "default")
-	for _, level := range []int{0, 1, 6} {
+	o := &Output{bodies: make(chan *bulkBody, 1)}
+	for _, level := range []int{0, 1, 2, 6} {
 		b.Run("gzip="+strconv.Itoa(level), func(b *testing.B) {
 			b.ReportAllocs()
 			var raw, sent int
 			for i := 0; i < b.N; i++ {
-				body := getBody()
+				body := o.getBody()
 				body.encode(events, func(agent.Dataset) *route { return r }, map[int]error{})
 				raw, sent = len(body.ndjson), len(body.ndjson)
 				if level > 0 {
@@ -163,7 +164,7 @@ func BenchmarkEncode(b *testing.B) {
 					}
 					sent = body.gz.Len()
 				}
-				putBody(body)
+				o.putBody(body)
 			}
 			b.ReportMetric(float64(raw)/1000, "raw-B/doc")
 			b.ReportMetric(float64(sent)/1000, "sent-B/doc")

@@ -22,8 +22,8 @@ func (o *Output) Write(ctx context.Context, events []*agent.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
-	body := getBody()
-	defer putBody(body)
+	body := o.getBody()
+	defer o.putBody(body)
 	failed := map[int]error{}
 	body.encode(events, o.routeOf, failed)
 	answered := len(failed) > 0

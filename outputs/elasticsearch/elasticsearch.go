@@ -43,6 +43,12 @@ type Output struct {
 	routes   map[agent.Dataset]*route
 	routesMu sync.RWMutex
 
+	// bodies keeps up to concurrency+1 bulk bodies with their buffers and
+	// gzip writers between Write calls. A sync.Pool would not do: the
+	// garbage collector empties it every other cycle, and a cold body
+	// grows its megabytes of buffers again.
+	bodies chan *bulkBody
+
 	indexed, duplicates map[agent.Dataset]prometheus.Counter
 	duration            prometheus.Observer
 	bytesSent           prometheus.Counter
@@ -91,6 +97,7 @@ func New(cfg Config, log *slog.Logger, metrics *telemetry.Metrics, opts ...Optio
 		perform:    client.Perform,
 		bulkURL:    bulkURL(cfg.Parameters),
 		routes:     map[agent.Dataset]*route{},
+		bodies:     make(chan *bulkBody, cfg.Concurrency+1),
 		indexed:    map[agent.Dataset]prometheus.Counter{},
 		duplicates: map[agent.Dataset]prometheus.Counter{},
 		duration:   metrics.OutputRequestDuration.WithLabelValues(outputLabel),
@@ -155,6 +162,28 @@ func (o *Output) routeOf(ds agent.Dataset) *route {
 		o.duplicates[ds] = o.metrics.OutputDuplicates.WithLabelValues(outputLabel, string(ds))
 	}
 	return r
+}
+
+// getBody returns an empty bulk body, reusing a free one when there is.
+func (o *Output) getBody() *bulkBody {
+	select {
+	case b := <-o.bodies:
+		return b
+	default:
+		return new(bulkBody)
+	}
+}
+
+// putBody keeps b for reuse, unless enough bodies are kept already or b
+// grew too large.
+func (o *Output) putBody(b *bulkBody) {
+	if !b.reset() {
+		return
+	}
+	select {
+	case o.bodies <- b:
+	default:
+	}
 }
 
 // counters returns the indexed and duplicate counters of a dataset.

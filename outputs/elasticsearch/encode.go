@@ -5,16 +5,23 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
 
-// encoder encodes documents. It keeps one growing stack of map keys, so
+// encoder encodes documents. It keeps one growing stack of map entries, so
 // sorting the keys of nested objects allocates nothing once warm; an
-// encoder is used by one goroutine at a time (it lives in a pooled
-// bulkBody).
+// encoder is used by one goroutine at a time (it lives in a bulkBody).
 type encoder struct {
-	keys []string
+	entries []entry
+}
+
+// entry is a map key and its value, taken in one pass over the map so that
+// encoding in key order needs no second lookup per key.
+type entry struct {
+	k string
+	v any
 }
 
 // appendJSON appends the JSON encoding of v to b.
@@ -81,17 +88,17 @@ func (enc *encoder) appendJSON(b []byte, v any) ([]byte, error) {
 }
 
 func (enc *encoder) appendObject(b []byte, m map[string]any) ([]byte, error) {
-	keys := enc.sortedKeys(m)
-	defer enc.release(keys)
+	entries := enc.sorted(m)
+	defer enc.release(entries)
 	b = append(b, '{')
 	var err error
-	for i, k := range keys {
+	for i, e := range entries {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, k)
+		b = appendString(b, e.k)
 		b = append(b, ':')
-		if b, err = enc.appendJSON(b, m[k]); err != nil {
+		if b, err = enc.appendJSON(b, e.v); err != nil {
 			return b, err
 		}
 	}
@@ -112,27 +119,44 @@ func (enc *encoder) appendArray(b []byte, a []any) ([]byte, error) {
 	return append(b, ']'), nil
 }
 
-// sortedKeys pushes m's keys, plus extra ones absent from m, onto the
-// stack in byte order (encoding/json's order) and returns them; release
-// pops them. Nested objects push above, so the returned slice stays valid.
-func (enc *encoder) sortedKeys(m map[string]any, extra ...string) []string {
-	start := len(enc.keys)
-	for k := range m {
-		enc.keys = append(enc.keys, k)
+// sorted pushes m's entries, plus entries with a nil value for the extra
+// keys absent from m, onto the stack in key byte order (encoding/json's
+// order) and returns them; release pops them. Nested objects push above,
+// so the returned slice stays valid.
+func (enc *encoder) sorted(m map[string]any, extra ...string) []entry {
+	start := len(enc.entries)
+	for k, v := range m {
+		enc.entries = append(enc.entries, entry{k, v})
 	}
 	for _, k := range extra {
 		if _, ok := m[k]; !ok {
-			enc.keys = append(enc.keys, k)
+			enc.entries = append(enc.entries, entry{k: k})
 		}
 	}
-	keys := enc.keys[start:]
-	slices.Sort(keys)
-	return keys
+	entries := enc.entries[start:]
+	sortEntries(entries)
+	return entries
 }
 
-// release pops keys returned by sortedKeys.
-func (enc *encoder) release(keys []string) {
-	enc.keys = enc.keys[:len(enc.keys)-len(keys)]
+// sortEntries sorts by key: insertion sort for the small objects documents
+// are mostly made of, the standard library's sort beyond.
+func sortEntries(es []entry) {
+	if len(es) > 12 {
+		slices.SortFunc(es, func(a, b entry) int { return strings.Compare(a.k, b.k) })
+		return
+	}
+	for i := 1; i < len(es); i++ {
+		for j := i; j > 0 && es[j].k < es[j-1].k; j-- {
+			es[j], es[j-1] = es[j-1], es[j]
+		}
+	}
+}
+
+// release pops entries returned by sorted, clearing them so the stack does
+// not keep documents reachable.
+func (enc *encoder) release(entries []entry) {
+	clear(entries)
+	enc.entries = enc.entries[:len(enc.entries)-len(entries)]
 }
 
 // appendFloat formats like encoding/json: shortest representation,
@@ -160,54 +184,96 @@ func appendFloat(b []byte, f float64, bits int) ([]byte, error) {
 
 const hexDigits = "0123456789abcdef"
 
+// plain marks the bytes that stand for themselves in a JSON string: ASCII
+// from space on, except the quote and the backslash.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// SWAR constants: a byte of each in every lane of a uint64.
+const (
+	lanes01 = 0x0101010101010101
+	lanes80 = 0x8080808080808080
+)
+
+// plain8 reports whether the 8 bytes of x (one per lane) are all plain:
+// none is below 0x20, at or above 0x80, a quote or a backslash.
+func plain8(x uint64) bool {
+	below20 := (x - 0x20*lanes01) &^ x
+	quote := x ^ '"'*lanes01
+	backslash := x ^ '\\'*lanes01
+	quote = (quote - lanes01) &^ quote
+	backslash = (backslash - lanes01) &^ backslash
+	return (x|below20|quote|backslash)&lanes80 == 0
+}
+
 // appendString appends s as a JSON string. Control characters are escaped,
 // invalid UTF-8 becomes U+FFFD and U+2028/U+2029 are escaped, as with
 // encoding/json; "<", ">" and "&" are left alone (no HTML escaping: the
-// body is not HTML).
+// body is not HTML). Runs of plain ASCII are skipped 8 bytes at a time;
+// after a block that is not all plain, the next 8 bytes go one by one, so
+// text full of quotes (event.original) does not pay for failed attempts.
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
+		if i+8 <= len(s) {
+			w := s[i : i+8]
+			if plain8(uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+				uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56) {
+				i += 8
+				continue
+			}
+		}
+		for end := min(i+8, len(s)); i < end; {
+			c := s[i]
+			if plain[c] {
 				i++
 				continue
 			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			if c < utf8.RuneSelf {
+				b = append(b, s[start:i]...)
+				b = appendEscape(b, c)
+				i++
+				start = i
+				continue
 			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
+			r, size := utf8.DecodeRuneInString(s[i:])
+			switch {
+			case r == utf8.RuneError && size == 1:
+				b = append(b, s[start:i]...)
+				b = append(b, `\ufffd`...)
+				start = i + size
+			case r == '\u2028' || r == '\u2029':
+				b = append(b, s[start:i]...)
+				b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+				start = i + size
+			}
 			i += size
-			start = i
-			continue
 		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// appendEscape appends the escape of an ASCII byte that is not plain.
+func appendEscape(b []byte, c byte) []byte {
+	switch c {
+	case '"', '\\':
+		return append(b, '\\', c)
+	case '\n':
+		return append(b, '\\', 'n')
+	case '\r':
+		return append(b, '\\', 'r')
+	case '\t':
+		return append(b, '\\', 't')
+	case '\b':
+		return append(b, '\\', 'b')
+	case '\f':
+		return append(b, '\\', 'f')
+	}
+	return append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
 }

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -58,6 +61,44 @@ func TestAppendJSONRejectsNaN(t *testing.T) {
 	for _, v := range []any{math.NaN(), math.Inf(1), map[string]any{"x": []any{math.Inf(-1)}}} {
 		if _, err := (&encoder{}).appendJSON(nil, v); err == nil {
 			t.Errorf("appendJSON(%v) succeeded", v)
+		}
+	}
+}
+
+// FuzzAppendString checks the 8-bytes-at-a-time string encoder against
+// encoding/json (without HTML escaping) on any text.
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "plain ascii text, longer than 8", `{"a":"b\"c"}`, "\x00\x1f\x7f\x80",
+		"grüße\u2028日本\xff🎉", "12345678\"12345678\\1234567\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(s); err != nil {
+			t.Fatal(err)
+		}
+		if got := appendString(nil, s); string(got) != string(bytes.TrimSuffix(want.Bytes(), []byte("\n"))) {
+			t.Errorf("appendString(%q) = %s, encoding/json %s", s, got, want.Bytes())
+		}
+	})
+}
+
+func TestSortEntries(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 5, 12, 13, 40} {
+		m := map[string]any{}
+		for i := range n {
+			m[string(rune('a'+(i*7)%26))+string(rune('a'+i%26))+strconv.Itoa(i)] = i
+		}
+		enc := &encoder{}
+		es := enc.sorted(m, "zz-extra", "a")
+		if !slices.IsSortedFunc(es, func(a, b entry) int { return strings.Compare(a.k, b.k) }) || len(es) != n+2 {
+			t.Errorf("n=%d: %v", n, es)
+		}
+		enc.release(es)
+		if len(enc.entries) != 0 {
+			t.Errorf("n=%d: %d entries left after release", n, len(enc.entries))
 		}
 	}
 }
