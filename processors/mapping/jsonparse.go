@@ -1,202 +1,184 @@
 package mapping
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
-	"unicode/utf16"
+	"strings"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/valyala/fastjson"
 )
 
-// maxDepth bounds nesting as encoding/json does, so a hostile record cannot
-// exhaust the stack.
-const maxDepth = 10000
+// parsers are reused across records; fastjson's parser keeps its buffers.
+var parsers fastjson.ParserPool
+
+// errTrailing marks a record followed by more data.
+var errTrailing = errors.New("the record is followed by more data")
 
 // parseJSON decodes one JSON value into the document value types: objects
 // to map[string]any, arrays to []any, numbers to int64 when written without
 // fraction or exponent and in range, float64 otherwise (their text when
-// beyond float64). It accepts exactly what encoding/json accepts and, like
-// it, replaces invalid UTF-8 in strings with U+FFFD; it is several times
-// faster because it decodes straight into these types.
+// beyond float64).
 //
-// data must not change while the result is in use: strings without escapes
-// point into it instead of being copied one by one (see decodeRecord,
-// which hands it a private copy).
+// Well-formed records take github.com/valyala/fastjson (validated first:
+// its parser alone is lenient), about three times faster than
+// encoding/json into these types. Everything else — invalid JSON (for
+// encoding/json's clear error message), nesting beyond fastjson's 300
+// levels, control characters (which fastjson's validator partly lets
+// through) and \uD800-\uDFFF escapes (fastjson keeps a lone surrogate as
+// text where encoding/json writes U+FFFD) — goes to encoding/json, so the
+// result is always exactly encoding/json's (FuzzParseJSON checks this).
 func parseJSON(data []byte) (any, error) {
-	p := jsonParser{data: data}
-	v, err := p.value(0)
+	if hasSurrogateEscape(data) || hasControlByte(data) || fastjson.ValidateBytes(data) != nil {
+		return stdParse(data)
+	}
+	p := parsers.Get()
+	defer parsers.Put(p)
+	v, err := p.ParseBytes(data)
 	if err != nil {
+		return stdParse(data)
+	}
+	// Every string of the record is copied into one arena sized to the
+	// record: unescaped strings are never longer than their JSON text, so
+	// it never grows and the strings can point into it (one allocation for
+	// all of them instead of one each).
+	c := converter{arena: make([]byte, 0, len(data))}
+	return c.convert(v), nil
+}
+
+// converter copies fastjson values (which live in the pooled parser's
+// memory) into the document value types.
+type converter struct {
+	arena []byte
+}
+
+// hasControlByte reports whether data holds a control character. JSON
+// allows them only as whitespace between tokens, never inside strings,
+// which fastjson's validator does not check; compact JSON (what authentik
+// sends) holds none, so such records simply take encoding/json.
+func hasControlByte(data []byte) bool {
+	for _, c := range data {
+		if c < 0x20 {
+			return true
+		}
+	}
+	return false
+}
+
+// hasSurrogateEscape reports whether data holds a \uD800-\uDFFF escape.
+func hasSurrogateEscape(data []byte) bool {
+	for {
+		i := bytes.Index(data, []byte(`\u`))
+		if i < 0 || i+2 >= len(data) {
+			return false
+		}
+		if c := data[i+2]; c == 'd' || c == 'D' {
+			if i+3 < len(data) && strings.IndexByte("89abcdefABCDEF", data[i+3]) >= 0 {
+				return true
+			}
+		}
+		data = data[i+2:]
+	}
+}
+
+func (c *converter) convert(v *fastjson.Value) any {
+	switch v.Type() {
+	case fastjson.TypeObject:
+		o, _ := v.Object()
+		m := make(map[string]any, o.Len())
+		o.Visit(func(k []byte, e *fastjson.Value) { m[c.str(k)] = c.convert(e) })
+		return m
+	case fastjson.TypeArray:
+		a, _ := v.Array()
+		l := make([]any, len(a))
+		for i, e := range a {
+			l[i] = c.convert(e)
+		}
+		return l
+	case fastjson.TypeString:
+		return c.str(v.GetStringBytes())
+	case fastjson.TypeNumber:
+		var buf [32]byte
+		text := v.MarshalTo(buf[:0])
+		return number(string(text), bytes.IndexAny(text, ".eE") < 0)
+	case fastjson.TypeTrue:
+		return true
+	case fastjson.TypeFalse:
+		return false
+	}
+	return nil
+}
+
+// str copies b into the arena as a string. Invalid UTF-8 (whose repair can
+// grow the text) is copied on its own.
+func (c *converter) str(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if !utf8.Valid(b) || len(c.arena)+len(b) > cap(c.arena) {
+		return validString(b)
+	}
+	start := len(c.arena)
+	c.arena = append(c.arena, b...)
+	return unsafeString(c.arena[start:])
+}
+
+// validString copies b into a string, replacing each invalid UTF-8 byte
+// with U+FFFD as encoding/json does.
+func validString(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	var sb strings.Builder
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b) // RuneError, 1 for an invalid byte
+		sb.WriteRune(r)
+		b = b[size:]
+	}
+	return sb.String()
+}
+
+// stdParse decodes with encoding/json (exact numbers kept).
+func stdParse(data []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		var se *json.SyntaxError
+		switch {
+		case errors.As(err, &se):
+			return nil, fmt.Errorf("offset %d: %s", se.Offset, se.Error())
+		case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+			return nil, fmt.Errorf("offset %d: unexpected end of input", len(data))
+		}
 		return nil, err
 	}
-	p.space()
-	if p.i != len(p.data) {
+	if _, err := dec.Token(); err != io.EOF {
 		return nil, errTrailing
 	}
-	return v, nil
+	return stdNumbers(v), nil
 }
 
-var errTrailing = errors.New("the record is followed by more data")
-
-type jsonParser struct {
-	data []byte
-	i    int
-}
-
-func (p *jsonParser) errorf(format string, args ...any) error {
-	return fmt.Errorf("offset %d: "+format, append([]any{p.i}, args...)...)
-}
-
-func (p *jsonParser) space() {
-	for p.i < len(p.data) {
-		switch p.data[p.i] {
-		case ' ', '\t', '\n', '\r':
-			p.i++
-		default:
-			return
+// stdNumbers replaces encoding/json's json.Number values in place.
+func stdNumbers(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = stdNumbers(e)
 		}
-	}
-}
-
-func (p *jsonParser) value(depth int) (any, error) {
-	p.space()
-	if p.i >= len(p.data) {
-		return nil, p.errorf("unexpected end of input")
-	}
-	switch c := p.data[p.i]; {
-	case c == '{':
-		return p.object(depth + 1)
-	case c == '[':
-		return p.array(depth + 1)
-	case c == '"':
-		return p.string()
-	case c == '-' || (c >= '0' && c <= '9'):
-		return p.number()
-	}
-	for _, lit := range [...]struct {
-		text  string
-		value any
-	}{{"true", true}, {"false", false}, {"null", nil}} {
-		if len(p.data)-p.i >= len(lit.text) && string(p.data[p.i:p.i+len(lit.text)]) == lit.text {
-			p.i += len(lit.text)
-			return lit.value, nil
+	case []any:
+		for i, e := range x {
+			x[i] = stdNumbers(e)
 		}
+	case json.Number:
+		return number(string(x), !strings.ContainsAny(string(x), ".eE"))
 	}
-	return nil, p.errorf("invalid character %q looking for a value", p.data[p.i])
-}
-
-func (p *jsonParser) object(depth int) (any, error) {
-	if depth > maxDepth {
-		return nil, p.errorf("exceeded max depth")
-	}
-	p.i++ // {
-	m := make(map[string]any)
-	p.space()
-	if p.i < len(p.data) && p.data[p.i] == '}' {
-		p.i++
-		return m, nil
-	}
-	for {
-		p.space()
-		if p.i >= len(p.data) || p.data[p.i] != '"' {
-			return nil, p.errorf("expected a string key")
-		}
-		k, err := p.string()
-		if err != nil {
-			return nil, err
-		}
-		p.space()
-		if p.i >= len(p.data) || p.data[p.i] != ':' {
-			return nil, p.errorf("expected ':' after a key")
-		}
-		p.i++
-		v, err := p.value(depth)
-		if err != nil {
-			return nil, err
-		}
-		m[k] = v
-		if done, err := p.next('}'); done || err != nil {
-			return m, err
-		}
-	}
-}
-
-func (p *jsonParser) array(depth int) (any, error) {
-	if depth > maxDepth {
-		return nil, p.errorf("exceeded max depth")
-	}
-	p.i++ // [
-	l := make([]any, 0, 4)
-	p.space()
-	if p.i < len(p.data) && p.data[p.i] == ']' {
-		p.i++
-		return l, nil
-	}
-	for {
-		v, err := p.value(depth)
-		if err != nil {
-			return nil, err
-		}
-		l = append(l, v)
-		if done, err := p.next(']'); done || err != nil {
-			return l, err
-		}
-	}
-}
-
-// next consumes the ',' between members or the closing bracket.
-func (p *jsonParser) next(closing byte) (done bool, err error) {
-	p.space()
-	if p.i < len(p.data) {
-		switch p.data[p.i] {
-		case ',':
-			p.i++
-			return false, nil
-		case closing:
-			p.i++
-			return true, nil
-		}
-	}
-	return false, p.errorf("expected ',' or %q", closing)
-}
-
-func (p *jsonParser) number() (any, error) {
-	start, integral := p.i, true
-	if p.data[p.i] == '-' {
-		p.i++
-	}
-	switch {
-	case p.i < len(p.data) && p.data[p.i] == '0':
-		p.i++
-	case p.digits() == 0:
-		return nil, p.errorf("invalid number")
-	}
-	if p.i < len(p.data) && p.data[p.i] == '.' {
-		p.i++
-		integral = false
-		if p.digits() == 0 {
-			return nil, p.errorf("invalid number")
-		}
-	}
-	if p.i < len(p.data) && (p.data[p.i] == 'e' || p.data[p.i] == 'E') {
-		p.i++
-		integral = false
-		if p.i < len(p.data) && (p.data[p.i] == '+' || p.data[p.i] == '-') {
-			p.i++
-		}
-		if p.digits() == 0 {
-			return nil, p.errorf("invalid number")
-		}
-	}
-	return number(string(p.data[start:p.i]), integral), nil
-}
-
-func (p *jsonParser) digits() int {
-	start := p.i
-	for p.i < len(p.data) && p.data[p.i] >= '0' && p.data[p.i] <= '9' {
-		p.i++
-	}
-	return p.i - start
+	return v
 }
 
 // number converts a valid JSON number's text.
@@ -213,126 +195,11 @@ func number(s string, integral bool) any {
 	return f
 }
 
-// string reads a string; plain ASCII without escapes is the fast path.
-func (p *jsonParser) string() (string, error) {
-	p.i++ // "
-	start := p.i
-	for p.i < len(p.data) {
-		c := p.data[p.i]
-		switch {
-		case c == '"':
-			p.i++
-			return unsafeString(p.data[start : p.i-1]), nil
-		case c == '\\' || c >= utf8.RuneSelf:
-			return p.slowString(start)
-		case c < 0x20:
-			return "", p.errorf("invalid control character in string")
-		}
-		p.i++
-	}
-	return "", p.errorf("unterminated string")
-}
-
-// unsafeString returns b as a string without copying; b must never change
-// afterwards.
+// unsafeString views b as a string without copying; b must not change
+// while the string is in use.
 func unsafeString(b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}
-	return unsafe.String(unsafe.SliceData(b), len(b))
-}
-
-func (p *jsonParser) slowString(start int) (string, error) {
-	b := append(make([]byte, 0, p.i-start+16), p.data[start:p.i]...)
-	for p.i < len(p.data) {
-		c := p.data[p.i]
-		switch {
-		case c == '"':
-			p.i++
-			return string(b), nil
-		case c == '\\':
-			var err error
-			if b, err = p.escape(b); err != nil {
-				return "", err
-			}
-		case c < 0x20:
-			return "", p.errorf("invalid control character in string")
-		case c < utf8.RuneSelf:
-			b = append(b, c)
-			p.i++
-		default:
-			r, size := utf8.DecodeRune(p.data[p.i:])
-			b = utf8.AppendRune(b, r) // RuneError for invalid UTF-8, as encoding/json
-			p.i += size
-		}
-	}
-	return "", p.errorf("unterminated string")
-}
-
-func (p *jsonParser) escape(b []byte) ([]byte, error) {
-	if p.i+1 >= len(p.data) {
-		return nil, p.errorf("unterminated string")
-	}
-	c := p.data[p.i+1]
-	p.i += 2
-	switch c {
-	case '"', '\\', '/':
-		return append(b, c), nil
-	case 'b':
-		return append(b, '\b'), nil
-	case 'f':
-		return append(b, '\f'), nil
-	case 'n':
-		return append(b, '\n'), nil
-	case 'r':
-		return append(b, '\r'), nil
-	case 't':
-		return append(b, '\t'), nil
-	case 'u':
-		r, ok := p.hex4()
-		if !ok {
-			return nil, p.errorf("invalid \\u escape")
-		}
-		if utf16.IsSurrogate(r) {
-			r = p.lowSurrogate(r)
-		}
-		return utf8.AppendRune(b, r), nil
-	}
-	return nil, p.errorf("invalid escape \\%c", c)
-}
-
-// lowSurrogate completes a surrogate pair; a lone surrogate is U+FFFD.
-func (p *jsonParser) lowSurrogate(high rune) rune {
-	if p.i+1 < len(p.data) && p.data[p.i] == '\\' && p.data[p.i+1] == 'u' {
-		save := p.i
-		p.i += 2
-		if low, ok := p.hex4(); ok {
-			if r := utf16.DecodeRune(high, low); r != utf8.RuneError {
-				return r
-			}
-		}
-		p.i = save
-	}
-	return utf8.RuneError
-}
-
-func (p *jsonParser) hex4() (rune, bool) {
-	if p.i+4 > len(p.data) {
-		return 0, false
-	}
-	var r rune
-	for _, c := range p.data[p.i : p.i+4] {
-		switch {
-		case c >= '0' && c <= '9':
-			r = r*16 + rune(c-'0')
-		case c >= 'a' && c <= 'f':
-			r = r*16 + rune(c-'a'+10)
-		case c >= 'A' && c <= 'F':
-			r = r*16 + rune(c-'A'+10)
-		default:
-			return 0, false
-		}
-	}
-	p.i += 4
-	return r, true
+	return unsafe.String(&b[0], len(b))
 }

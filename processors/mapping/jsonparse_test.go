@@ -26,21 +26,6 @@ func stdDecode(data []byte) (any, error) {
 	return stdNumbers(v), nil
 }
 
-func stdNumbers(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			x[k] = stdNumbers(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = stdNumbers(e)
-		}
-	case json.Number:
-		return number(string(x), !strings.ContainsAny(string(x), ".eE"))
-	}
-	return v
-}
 
 var jsonSeeds = []string{
 	`{"a":1,"b":-2.5e3,"c":[true,false,null],"d":{"e":"f"},"g":""}`,
