@@ -26,7 +26,6 @@ func stdDecode(data []byte) (any, error) {
 	return stdNumbers(v), nil
 }
 
-
 var jsonSeeds = []string{
 	`{"a":1,"b":-2.5e3,"c":[true,false,null],"d":{"e":"f"},"g":""}`,
 	`{"s":"\u00e9\ud83d\ude00\n\t\"\\\/","bad":"\ud800x","lone":"\udc00","mixed":"é ü"}`,
