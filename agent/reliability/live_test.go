@@ -1,0 +1,100 @@
+package reliability_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"akship/inputs/authentik/simulator"
+	"akship/outputs/elasticsearch/esdouble"
+)
+
+// TestLiveSource runs a backfill and then incremental polls while the
+// simulator inserts new events (with created stamped up to InsertSkew in
+// the past, as late rows from skewed app servers) and expires the oldest.
+// Every event that still exists at the end must be in Elasticsearch — the
+// inserted ones included, since the expiry is kept below the initial count
+// and so never reaches them — and no event may be sent twice (the double
+// answers a second create with 409, and the agent dedupes by pk, so any
+// 409 here is a duplicate the agent sent).
+func TestLiveSource(t *testing.T) {
+	skipShort(t)
+	initial := size(10000, 100000)
+	incremental := time.Duration(size(8, 60)) * time.Second
+	const insertRate, expireRate, skew = 150, 60, 10 * time.Second
+	sim := startSim(t, simulator.Options{Events: initial, Users: 20, Groups: 4, Seed: 17,
+		InsertRate: insertRate, ExpireRate: expireRate, InsertSkew: skew})
+	known := map[string]bool{}
+	for _, pk := range sim.sim.EventPKs() {
+		known[pk] = true
+	}
+	es := startES(t)
+	// A little latency stretches the backfill so that inserts and expiry
+	// happen during it, not only after.
+	es.SetFaults(esdouble.Faults{Latency: 5 * time.Millisecond})
+	e := newEnv(t)
+	path := baseConfig(sim.URL, es.URL, e.state).set("inputs.events.interval", "1s").
+		set("inputs.events.overlap", "30s").set("inputs.events.page_size", 100).
+		set("output.elasticsearch.bulk_max_docs", 200).write(t, e.dir)
+	watch := watchCursors(t, e.state, nil, es)
+	ctx, stopLive := context.WithCancel(context.Background())
+	liveDone := make(chan struct{})
+	go func() { _ = sim.sim.Run(ctx); close(liveDone) }()
+	t.Cleanup(func() { stopLive(); <-liveDone })
+
+	start := time.Now()
+	p := startAkship(t, e.vars, "run", "-c", path)
+	waitFor(t, "the backfill to complete", 5*time.Minute, func() bool {
+		b, err := readFileIfExists(e.state + "/events.json")
+		return err == nil && b != nil && !parseEventsCursor(t, b).Watermark.IsZero()
+	})
+	backfill := time.Since(start)
+	time.Sleep(incremental)
+	stopLive()
+	<-liveDone
+	st := sim.sim.Stats()
+	final := sim.sim.EventPKs()
+	if int(st.Expired) >= initial {
+		t.Fatalf("expiry (%d) reached the inserted events; the test's claim needs it below %d", st.Expired, initial)
+	}
+	for _, pk := range final {
+		known[pk] = true
+	}
+	have := func() bool {
+		docs := es.Docs(eventStream)
+		ids := make(map[string]bool, len(docs))
+		for _, d := range docs {
+			ids[d.ID] = true
+		}
+		for _, pk := range final {
+			if !ids[pk] {
+				return false
+			}
+		}
+		return true
+	}
+	waitFor(t, "every remaining event", 2*time.Minute, have)
+	if code := p.term(t, 30*time.Second); code != 0 {
+		t.Errorf("SIGTERM exit code %d; stderr:\n%s", code, tail(p.stderr.String(), 20))
+	}
+	watch.finish(t)
+	r := checkExactlyOnce(t, es, final, false)
+	unknown := 0
+	for _, d := range es.Docs(eventStream) {
+		if !known[d.ID] {
+			unknown++
+		}
+	}
+	if unknown > 0 {
+		t.Errorf("%d documents are not events the simulator ever held", unknown)
+	}
+	dups := es.Stats().Duplicates
+	if dups != 0 {
+		t.Errorf("%d events were sent twice", dups)
+	}
+	t.Logf("FIGURES live: %d initial events, %d inserted (skew up to %v), %d expired, %d remaining at the end, "+
+		"backfill %v then %v of incremental polls; %d in Elasticsearch (%d expired after being read), "+
+		"%d remaining missing, %d sent twice",
+		initial, st.Inserted, skew, st.Expired, len(final), backfill.Round(time.Second), incremental,
+		r.docs, r.docs-len(final), r.missing, dups)
+}
