@@ -61,7 +61,7 @@ func buildAkship(out string) error {
 		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
 	}
 	args := []string{"build", "-o", out}
-	if *raceBin || os.Getenv("AKSHIP_RACE_BINARY") == "1" {
+	if raceBinary() {
 		args = append(args, "-race")
 	}
 	cmd := exec.Command(goTool, append(args, ".")...)
@@ -71,6 +71,9 @@ func buildAkship(out string) error {
 	}
 	return nil
 }
+
+// raceBinary reports whether the agent under test is built with -race.
+func raceBinary() bool { return *raceBin || os.Getenv("AKSHIP_RACE_BINARY") == "1" }
 
 // long reports whether the long variants were asked for.
 func long() bool { return *longFlag || os.Getenv("AKSHIP_LONG") == "1" }
@@ -141,6 +144,10 @@ func startAkship(t *testing.T, env []string, args ...string) *proc {
 		if !p.exited() {
 			_ = p.cmd.Process.Kill()
 			<-p.done
+		}
+		// With -akship.racebin the agent reports its own data races.
+		if out := p.stderr.String(); strings.Contains(out, "WARNING: DATA RACE") {
+			t.Errorf("the race detector found a data race in akship %v:\n%s", p.cmd.Args[1:], out)
 		}
 	})
 	return p
