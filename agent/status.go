@@ -17,6 +17,12 @@ type InputStatus struct {
 	// FailingSince is when the current run of failures began; zero when the
 	// last request succeeded.
 	FailingSince time.Time `json:"failing_since,omitzero"`
+	// SaveError is why the cursor could not be saved (a full or read-only
+	// disk), and SaveFailingSince when saving started failing; both are
+	// cleared by the next successful save. Delivery goes on meanwhile, but
+	// a restart would read the unsaved part again.
+	SaveError        string    `json:"save_error,omitempty"`
+	SaveFailingSince time.Time `json:"save_failing_since,omitzero"`
 	// LagSeconds is now minus the created time of the newest committed
 	// record (events only).
 	LagSeconds float64 `json:"lag_seconds,omitempty"`

@@ -193,6 +193,13 @@ func TestReadyz(t *testing.T) {
 				wantReason: "output blocked: 7 events in flight since 2026-03-01T12:00:00Z (2m1s) without a successful write (last success: 2026-03-01T11:59:00Z)"},
 			{change: func(f *fakeAgent) { f.delivery.LastSuccess = f.now }, wantCode: 200},
 		}},
+		{name: "cursor cannot be saved", probes: []probe{
+			{change: func(f *fakeAgent) {
+				f.inputs[0].SaveFailingSince = f.now
+				f.inputs[0].SaveError = "saving state events.json failed: no space left on device"
+			}, wantCode: 503, wantReason: "input events: the cursor cannot be saved since 2026-03-01T12:00:00Z (0s): saving state events.json failed: no space left on device"},
+			{change: func(f *fakeAgent) { f.inputs[0].SaveFailingSince, f.inputs[0].SaveError = time.Time{}, "" }, wantCode: 200},
+		}},
 		{name: "new batch after a long idle period is not blocked", probes: []probe{
 			{advance: time.Hour, change: func(f *fakeAgent) { f.delivery.InFlight = 3 }, wantCode: 200},
 			{advance: time.Minute, wantCode: 200},

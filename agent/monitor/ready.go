@@ -67,6 +67,12 @@ func (s *Server) assess() snapshot {
 				"input %s: authentik unreachable or failing since %s (%s): %s",
 				in.Input, stamp(in.FailingSince), age(now, in.FailingSince), orUnknown(in.LastError)))
 		}
+		if !in.SaveFailingSince.IsZero() {
+			// A cursor that cannot be saved is a problem at once: every
+			// page delivered meanwhile would be read again after a restart.
+			snap.Reasons = append(snap.Reasons, fmt.Sprintf("input %s: the cursor cannot be saved since %s (%s): %s",
+				in.Input, stamp(in.SaveFailingSince), age(now, in.SaveFailingSince), orUnknown(in.SaveError)))
+		}
 	}
 	d := snap.Delivery
 	blockedSince := s.blocked.observe(now, d)

@@ -178,7 +178,14 @@ func (c *Client) get(ctx context.Context, input, path string, q url.Values) ([]b
 	ctx = context.WithValue(ctx, inputKey{}, input)
 	resp, err := c.http.Do(req.WithContext(ctx))
 	if err != nil {
-		return nil, fmt.Errorf("authentik %s unreachable: %w", u.Path, redactErr(err, c.token))
+		certErr := isCertificateError(err)
+		err = fmt.Errorf("authentik %s unreachable: %w", u.Path, redactErr(err, c.token))
+		if certErr {
+			// Retrying cannot make an untrusted certificate trusted.
+			return nil, agent.Permanent(fmt.Errorf("%w (set authentik.tls.ca_file to the CA that signed "+
+				"authentik's certificate)", err))
+		}
+		return nil, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusOK {
@@ -325,3 +332,13 @@ func (c *Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
 // Token returns the credential the client sends, for registering it with
 // redactors (the request tracer). Never log it.
 func (c *Client) Token() string { return c.token.Value() }
+
+// isCertificateError reports whether err is a failed TLS certificate
+// verification.
+func isCertificateError(err error) bool {
+	var verr *tls.CertificateVerificationError
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	return errors.As(err, &verr) || errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid)
+}

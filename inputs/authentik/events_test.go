@@ -400,3 +400,23 @@ func TestParseRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+func TestUntrustedCertificateStopsInput(t *testing.T) {
+	f := newFakeEvents(10)
+	srv := httptest.NewTLSServer(f)
+	defer srv.Close()
+	in := NewEvents(testEventsConfig(50), testClient(t, srv), InputOptions{Once: true, Store: testStore(t, "")})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := in.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err := in.Read(ctx)
+	if !agent.IsPermanent(err) || !strings.Contains(err.Error(), "authentik.tls.ca_file") {
+		t.Fatalf("Read error = %v, want a permanent certificate error naming authentik.tls.ca_file", err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("a certificate error took %v to report; it must not be retried", took)
+	}
+}
