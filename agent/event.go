@@ -6,6 +6,7 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 )
 
@@ -40,7 +41,7 @@ func (d Dataset) Valid() bool {
 //
 // An input fills Dataset, ID, Raw and Collected; processors fill Fields (the
 // ECS document) from Raw. Outputs serialise Fields and address the document
-// by ID. An Event belongs to exactly one goroutine at a time: the pipeline
+// by ID; an output that is an Encoder serialises it early, into Encoded. An Event belongs to exactly one goroutine at a time: the pipeline
 // hands it from stage to stage, so no locking is needed.
 type Event struct {
 	// Dataset is the kind of record (event, user, group).
@@ -59,6 +60,9 @@ type Event struct {
 	// output given an event with nil Fields writes the minimal document
 	// (see MinimalDocument).
 	Fields map[string]any
+	// Encoded is the document as serialised by the output's Encode, which
+	// then clears Fields. It is read-only: several events share one buffer.
+	Encoded []byte
 }
 
 // MinimalDocument is the document shipped for an event that no processor
@@ -74,13 +78,20 @@ func (e *Event) MinimalDocument() map[string]any {
 	}
 }
 
-// Document returns Fields, or the minimal document when nothing mapped the
-// event.
+// Document returns Fields, the decoded Encoded document when an Encoder
+// took the Fields (the dead-letter path; numbers become float64), or the
+// minimal document when nothing mapped the event.
 func (e *Event) Document() map[string]any {
-	if e.Fields == nil {
-		return e.MinimalDocument()
+	if e.Fields != nil {
+		return e.Fields
 	}
-	return e.Fields
+	if e.Encoded != nil {
+		var doc map[string]any
+		if json.Unmarshal(e.Encoded, &doc) == nil {
+			return doc
+		}
+	}
+	return e.MinimalDocument()
 }
 
 // AckFunc reports the fate of a batch back to the input that produced it.

@@ -54,8 +54,9 @@ type Pipeline struct {
 	// Counts tallies what went through, for progress reports and summaries.
 	Counts Counts
 
-	policy BatchPolicy
-	health deliveryHealth
+	policy  BatchPolicy
+	encoder Encoder // the output, when it encodes ahead of Write
+	health  deliveryHealth
 	// after waits between delivery attempts. Nil means time.After; tests
 	// replace it to observe the delays without sleeping.
 	after func(time.Duration) <-chan time.Time
@@ -162,6 +163,7 @@ func (p *Pipeline) defaults() {
 	if p.OutputName == "" {
 		p.OutputName = "output"
 	}
+	p.encoder, _ = p.Output.(Encoder)
 	p.policy = DefaultBatchPolicy
 	if b, ok := p.Output.(Batcher); ok {
 		p.policy = b.BatchPolicy()
@@ -269,6 +271,9 @@ func (p *Pipeline) process(ctx context.Context, j job) []item {
 		}
 		items[i] = item{ev: ev, b: bs}
 	}
+	if p.encoder != nil {
+		p.encoder.Encode(j.batch.Events)
+	}
 	return items
 }
 
@@ -307,6 +312,12 @@ func (p *Pipeline) batch(in <-chan []item, out chan<- []item) {
 	}
 }
 
-// estimateSize guesses an event's encoded size: a mapped document carries
-// the original record plus the fields derived from it.
-func estimateSize(e *Event) int { return 3*len(e.Raw) + 256 }
+// estimateSize guesses an event's encoded size: its encoding when an
+// Encoder made it, else the original record plus the fields a mapped
+// document derives from it.
+func estimateSize(e *Event) int {
+	if e.Encoded != nil {
+		return len(e.Encoded) + 128
+	}
+	return 3*len(e.Raw) + 256
+}

@@ -2,10 +2,12 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -201,5 +203,59 @@ func TestPipelineStartFailureClosesWhatStarted(t *testing.T) {
 	if ok.closed.Load() != 1 || bad.closed.Load() != 0 || sink.closed != 1 {
 		t.Errorf("closed: started input %d, failed input %d, output %d; want 1, 0, 1",
 			ok.closed.Load(), bad.closed.Load(), sink.closed)
+	}
+}
+
+// encodingSink is a sinkOutput that is an Encoder: Encode stores each
+// document's JSON in Encoded, as Elasticsearch's output does.
+type encodingSink struct {
+	*sinkOutput
+	encoded atomic.Int64
+}
+
+func (s *encodingSink) Encode(evs []*Event) {
+	for _, e := range evs {
+		b, err := json.Marshal(e.Document())
+		if err != nil {
+			continue
+		}
+		e.Encoded, e.Fields = b, nil
+		s.encoded.Add(1)
+	}
+}
+
+func TestPipelineEncodesAheadForAnEncoder(t *testing.T) {
+	sink := &encodingSink{sinkOutput: newSink(BatchPolicy{MaxEvents: 4, FlushInterval: time.Millisecond,
+		Concurrency: 2})}
+	var unencoded atomic.Int64
+	sink.write = func(_ context.Context, _ int, evs []*Event) error {
+		for _, e := range evs {
+			if e.Encoded == nil || e.Fields != nil {
+				unencoded.Add(1)
+			}
+		}
+		return nil
+	}
+	src := newTestSource(t, "s", 6, 5, 4)
+	src.stored = sink.has
+	p := newPipeline(sink, nil, src)
+	p.Sources[0].Processors = []Processor{procFunc(func(_ context.Context, e *Event) error {
+		e.Fields = map[string]any{"message": "mapped " + e.ID}
+		return nil
+	})}
+	if err := run(t, p); err != nil {
+		t.Fatal(err)
+	}
+	src.checkAcks(6, never)
+	if n := unencoded.Load(); n > 0 {
+		t.Errorf("%d events reached Write without their encoding", n)
+	}
+	if n := sink.encoded.Load(); n != 30 {
+		t.Errorf("Encode encoded %d events, want each of the 30 once", n)
+	}
+	for id, doc := range sink.docs {
+		if doc["message"] != "mapped "+id {
+			t.Errorf("document of %s = %v", id, doc)
+		}
 	}
 }

@@ -157,13 +157,10 @@ func BenchmarkEncode(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				body := o.getBody()
 				body.encode(events, func(agent.Dataset) *route { return r }, map[int]error{})
-				raw, sent = len(body.ndjson), len(body.ndjson)
-				if level > 0 {
-					if err := body.compress(0, len(body.items), level); err != nil {
-						b.Fatal(err)
-					}
-					sent = body.gz.Len()
+				if err := body.makePayload(0, len(body.items), level); err != nil {
+					b.Fatal(err)
 				}
+				raw, sent = body.ends[len(body.items)-1], body.payload.Len()
 				o.putBody(body)
 			}
 			b.ReportMetric(float64(raw)/1000, "raw-B/doc")

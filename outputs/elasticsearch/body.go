@@ -3,6 +3,7 @@ package elasticsearch
 import (
 	"bytes"
 	"fmt"
+	"io"
 
 	"github.com/klauspost/compress/gzip"
 
@@ -28,17 +29,30 @@ func newRoute(ds agent.Dataset, namespace string) *route {
 	return r
 }
 
-// bulkBody is one Write call's documents encoded as a bulk NDJSON body.
-// Bodies are reused through the output's free list (see Output.getBody),
-// so a steady stream of batches allocates no new buffers.
+// bulkBody is one Write call's documents ready to be sent as bulk NDJSON.
+// Documents an Encode call serialised ahead stay where they are (the
+// events' Encoded); the body holds their action lines, the documents Write
+// had to encode itself, and the payload of the request being sent, which is
+// written straight from those pieces. Bodies are reused through the
+// output's free list (see Output.getBody), so a steady stream of batches
+// allocates no new buffers.
 type bulkBody struct {
-	ndjson []byte // action and source lines of every encoded event
-	items  []int  // items[i] is the index in the Write slice of the i-th document
-	ends   []int  // ends[i] is where the i-th document's lines end in ndjson
-	gz     bytes.Buffer
-	gzw    *gzip.Writer // nil until the first compressed request
-	level  int          // gzw's level
-	enc    encoder
+	lines   []byte   // action lines, and the documents encoded by Write
+	docs    []docRef // the i-th encoded document's pieces
+	items   []int    // items[i] is the index in the Write slice of the i-th document
+	ends    []int    // ends[i] is the NDJSON size of documents [0, i]
+	payload bytes.Buffer
+	gzw     *gzip.Writer // nil until the first compressed request
+	level   int          // gzw's level
+	enc     encoder
+}
+
+// docRef locates a document's action line and source: its source is
+// encoded when Encode made it, else lines[ownLo:ownHi].
+type docRef struct {
+	actionLo, actionHi int
+	ownLo, ownHi       int
+	encoded            []byte
 }
 
 // maxPooledBody keeps a rare huge batch from pinning its memory.
@@ -47,15 +61,16 @@ const maxPooledBody = 32 << 20
 // reset empties the body for reuse. It reports false when the body grew
 // too large to keep.
 func (b *bulkBody) reset() bool {
-	if cap(b.ndjson) > maxPooledBody || b.gz.Cap() > maxPooledBody {
+	if cap(b.lines) > maxPooledBody || b.payload.Cap() > maxPooledBody {
 		return false
 	}
-	b.ndjson, b.items, b.ends = b.ndjson[:0], b.items[:0], b.ends[:0]
-	b.gz.Reset()
+	clear(b.docs) // drop the references to the events' documents
+	b.lines, b.docs, b.items, b.ends = b.lines[:0], b.docs[:0], b.items[:0], b.ends[:0]
+	b.payload.Reset()
 	return true
 }
 
-// start returns where the i-th document's lines start in ndjson.
+// start returns the NDJSON size of the documents before the i-th.
 func (b *bulkBody) start(i int) int {
 	if i == 0 {
 		return 0
@@ -63,34 +78,70 @@ func (b *bulkBody) start(i int) int {
 	return b.ends[i-1]
 }
 
-// encode appends the events' action and source lines. An event that cannot
-// be encoded (a NaN, a value JSON cannot hold) is recorded in failed as a
-// permanent error and left out.
+// source returns the i-th document's source.
+func (b *bulkBody) source(i int) []byte {
+	if d := &b.docs[i]; d.encoded != nil {
+		return d.encoded
+	}
+	d := &b.docs[i]
+	return b.lines[d.ownLo:d.ownHi]
+}
+
+// encode prepares the events' action lines and sources. An event that
+// cannot be encoded (a NaN, a value JSON cannot hold) is recorded in failed
+// as a permanent error and left out.
 func (b *bulkBody) encode(events []*agent.Event, routeOf func(agent.Dataset) *route, failed map[int]error) {
 	for i, e := range events {
-		mark := len(b.ndjson)
-		var err error
-		b.ndjson, err = b.enc.appendEvent(b.ndjson, e, routeOf(e.Dataset))
-		if err != nil {
-			b.ndjson = b.ndjson[:mark]
-			failed[i] = agent.Permanent(fmt.Errorf("encoding the document failed: %w", err))
-			continue
+		r := routeOf(e.Dataset)
+		d := docRef{actionLo: len(b.lines)}
+		b.lines = appendAction(b.lines, e, r)
+		d.actionHi = len(b.lines)
+		if e.Encoded != nil {
+			d.encoded = e.Encoded
+		} else {
+			var err error
+			d.ownLo = len(b.lines)
+			if b.lines, err = b.enc.appendDocument(b.lines, e.Document(), r); err != nil {
+				b.lines = b.lines[:d.actionLo]
+				failed[i] = agent.Permanent(fmt.Errorf("encoding the document failed: %w", err))
+				continue
+			}
+			d.ownHi = len(b.lines)
 		}
+		b.docs = append(b.docs, d)
 		b.items = append(b.items, i)
-		b.ends = append(b.ends, len(b.ndjson))
+		n := len(b.docs) - 1
+		b.ends = append(b.ends, b.start(n)+d.actionHi-d.actionLo+len(b.source(n))+1)
 	}
 }
 
-// appendEvent appends the action line and the document of one event.
-func (enc *encoder) appendEvent(b []byte, e *agent.Event, r *route) ([]byte, error) {
+// appendAction appends the action line of one event.
+func appendAction(b []byte, e *agent.Event, r *route) []byte {
 	b = append(b, r.actionHead...)
 	if e.ID != "" {
 		b = append(b, `,"_id":`...)
 		b = appendString(b, e.ID)
 	}
-	b = append(b, "}}\n"...)
-	b, err := enc.appendDocument(b, e.Document(), r)
-	return append(b, '\n'), err
+	return append(b, "}}\n"...)
+}
+
+var newline = []byte{'\n'}
+
+// writeLines writes the NDJSON lines of documents [lo, hi) to w.
+func (b *bulkBody) writeLines(w io.Writer, lo, hi int) error {
+	for i := lo; i < hi; i++ {
+		d := &b.docs[i]
+		if _, err := w.Write(b.lines[d.actionLo:d.actionHi]); err != nil {
+			return err
+		}
+		if _, err := w.Write(b.source(i)); err != nil {
+			return err
+		}
+		if _, err := w.Write(newline); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // appendDocument encodes doc with data_stream replaced and event.dataset
@@ -151,22 +202,27 @@ func (enc *encoder) appendEventObject(b []byte, v any, dataset []byte) ([]byte, 
 	return append(b, '}'), nil
 }
 
-// compress fills b.gz with documents [lo, hi) gzipped at level. The
-// writer is klauspost/compress's gzip, about twice as fast as the standard
+// makePayload fills b.payload with the request body for documents
+// [lo, hi): their NDJSON lines, gzipped at level unless level is 0. The
+// gzip writer is klauspost/compress's, about twice as fast as the standard
 // library's at the same level and with smaller output; it stays with the
 // body, so its large internal state is allocated once per body.
-func (b *bulkBody) compress(lo, hi, level int) error {
-	b.gz.Reset()
+func (b *bulkBody) makePayload(lo, hi, level int) error {
+	b.payload.Reset()
+	if level == 0 {
+		b.payload.Grow(b.ends[hi-1] - b.start(lo))
+		return b.writeLines(&b.payload, lo, hi)
+	}
 	if b.gzw == nil || b.level != level {
-		w, err := gzip.NewWriterLevel(&b.gz, level)
+		w, err := gzip.NewWriterLevel(&b.payload, level)
 		if err != nil {
 			return err
 		}
 		b.gzw, b.level = w, level
 	} else {
-		b.gzw.Reset(&b.gz)
+		b.gzw.Reset(&b.payload)
 	}
-	if _, err := b.gzw.Write(b.ndjson[b.start(lo):b.ends[hi-1]]); err != nil {
+	if err := b.writeLines(b.gzw, lo, hi); err != nil {
 		return err
 	}
 	return b.gzw.Close()

@@ -102,15 +102,13 @@ func markFailed(b *bulkBody, lo, hi int, err error, failed map[int]error) {
 	}
 }
 
-// post compresses documents [lo, hi) and posts them to /_bulk.
+// post compresses documents [lo, hi) and posts them to /_bulk. The payload
+// stays valid until the next makePayload, after the answer was read.
 func (o *Output) post(ctx context.Context, b *bulkBody, lo, hi int) (*http.Response, error) {
-	payload := b.ndjson[b.start(lo):b.ends[hi-1]]
-	if o.cfg.CompressionLevel > 0 {
-		if err := b.compress(lo, hi, o.cfg.CompressionLevel); err != nil {
-			return nil, fmt.Errorf("compressing the bulk body failed: %w", err)
-		}
-		payload = b.gz.Bytes()
+	if err := b.makePayload(lo, hi, o.cfg.CompressionLevel); err != nil {
+		return nil, fmt.Errorf("compressing the bulk body failed: %w", err)
 	}
+	payload := b.payload.Bytes()
 	ctx, cancel := context.WithTimeout(ctx, o.cfg.Timeout)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, o.bulkURL, bytes.NewReader(payload))
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -48,6 +49,9 @@ type Output struct {
 	// garbage collector empties it every other cycle, and a cold body
 	// grows its megabytes of buffers again.
 	bodies chan *bulkBody
+	// scratch keeps encoders and their buffers for Encode, which the
+	// pipeline's processor workers call concurrently.
+	scratch chan *scratch
 
 	indexed, duplicates map[agent.Dataset]prometheus.Counter
 	duration            prometheus.Observer
@@ -98,6 +102,7 @@ func New(cfg Config, log *slog.Logger, metrics *telemetry.Metrics, opts ...Optio
 		bulkURL:    bulkURL(cfg.Parameters),
 		routes:     map[agent.Dataset]*route{},
 		bodies:     make(chan *bulkBody, cfg.Concurrency+1),
+		scratch:    make(chan *scratch, runtime.GOMAXPROCS(0)),
 		indexed:    map[agent.Dataset]prometheus.Counter{},
 		duplicates: map[agent.Dataset]prometheus.Counter{},
 		duration:   metrics.OutputRequestDuration.WithLabelValues(outputLabel),

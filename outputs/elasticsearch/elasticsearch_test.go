@@ -280,11 +280,12 @@ func TestWriteWhileDown(t *testing.T) {
 
 func TestEncodedDocumentIsCompactJSON(t *testing.T) {
 	e := testEvent(agent.DatasetEvent, "e-1")
-	b, err := (&encoder{}).appendEvent(nil, e, newRoute(agent.DatasetEvent, "default"))
+	r := newRoute(agent.DatasetEvent, "default")
+	b, err := (&encoder{}).appendDocument(appendAction(nil, e, r), e.Document(), r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, src, _ := bytes.Cut(bytes.TrimSuffix(b, []byte("\n")), []byte("\n"))
+	_, src, _ := bytes.Cut(b, []byte("\n"))
 	var compact bytes.Buffer
 	if err := json.Compact(&compact, src); err != nil {
 		t.Fatalf("not JSON: %v", err)
