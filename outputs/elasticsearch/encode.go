@@ -142,14 +142,28 @@ func (enc *encoder) sorted(m map[string]any, extra ...string) []entry {
 // are mostly made of, the standard library's sort beyond.
 func sortEntries(es []entry) {
 	if len(es) > 12 {
-		slices.SortFunc(es, func(a, b entry) int { return strings.Compare(a.k, b.k) })
+		slices.SortFunc(es, func(a, b entry) int {
+			if a.k != "" && b.k != "" && a.k[0] != b.k[0] {
+				return int(a.k[0]) - int(b.k[0])
+			}
+			return strings.Compare(a.k, b.k)
+		})
 		return
 	}
 	for i := 1; i < len(es); i++ {
-		for j := i; j > 0 && es[j].k < es[j-1].k; j-- {
+		for j := i; j > 0 && keyLess(es[j].k, es[j-1].k); j-- {
 			es[j], es[j-1] = es[j-1], es[j]
 		}
 	}
+}
+
+// keyLess is a < b, deciding by the first bytes without a call into the
+// runtime's string comparison when they differ (as keys mostly do).
+func keyLess(a, b string) bool {
+	if a != "" && b != "" && a[0] != b[0] {
+		return a[0] < b[0]
+	}
+	return a < b
 }
 
 // release pops entries returned by sorted, clearing them so the stack does
