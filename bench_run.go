@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,17 +23,20 @@ import (
 // pointing at them. The agent runs as a child process, so that its CPU
 // time and memory are measured apart from the simulator's and the sink's.
 type benchEnv struct {
-	s        benchSettings
-	sim      *simulator.Simulator
-	simURL   string
-	sent     *atomic.Int64
+	s      benchSettings
+	sim    *simulator.Simulator
+	simURL string
+	sent   *atomic.Int64
+	// served counts the bytes of the events endpoint's answers: what
+	// authentik serialised and sent.
+	served   *atomic.Int64
 	cfgPath  string
 	unmapped bool
 	stop     []func()
 }
 
 func newBenchEnv(s benchSettings, events int, dir string, unmapped bool) (*benchEnv, error) {
-	e := &benchEnv{s: s, unmapped: unmapped, sent: new(atomic.Int64)}
+	e := &benchEnv{s: s, unmapped: unmapped, sent: new(atomic.Int64), served: new(atomic.Int64)}
 	ok := false
 	defer func() {
 		if !ok {
@@ -44,7 +48,7 @@ func newBenchEnv(s benchSettings, events int, dir string, unmapped bool) (*bench
 		Groups: s.groups, Seed: 42}); err != nil {
 		return nil, err
 	}
-	simURL, stopSim, err := serveLocal(e.sim)
+	simURL, stopSim, err := serveLocal(countServed(e.sim, e.served))
 	if err != nil {
 		return nil, err
 	}
@@ -74,11 +78,12 @@ func (e *benchEnv) close() {
 // profiles of the run when --profile is given.
 func (e *benchEnv) measure(ctx context.Context, label, profile string, n int) (benchResult, error) {
 	before := e.sim.Stats().Requests.Events
-	sentBefore := e.sent.Load()
+	sentBefore, servedBefore := e.sent.Load(), e.served.Load()
 	r, err := runAgent(ctx, e.s.agent, e.cfgPath, e.unmapped, profileEnv(e.s.profileDir, profile))
 	r.name, r.events = label, n
 	r.requests = e.sim.Stats().Requests.Events - before
 	r.bytesSent = e.sent.Load() - sentBefore
+	r.bytesRead = e.served.Load() - servedBefore
 	return r, err
 }
 
@@ -100,6 +105,27 @@ func benchOnce(ctx context.Context, s benchSettings, events int, dir string, unm
 	e.sim.InsertEvents(s.newEvents)
 	incremental, err = e.measure(ctx, "incremental", profile+"-incremental", s.newEvents)
 	return backfill, incremental, err
+}
+
+// countServed counts the body bytes h sends for the events endpoint.
+func countServed(h http.Handler, n *atomic.Int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/events/events/") {
+			w = &countingWriter{ResponseWriter: w, n: n}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+type countingWriter struct {
+	http.ResponseWriter
+	n *atomic.Int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.ResponseWriter.Write(p)
+	c.n.Add(int64(n))
+	return n, err
 }
 
 func writeBenchConfig(dir, simURL, sinkURL string, s benchSettings, unmapped bool) (string, error) {

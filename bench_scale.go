@@ -114,13 +114,14 @@ func referenceInterval(ctx context.Context, e *benchEnv) (referenceLoad, error) 
 func printScale(w io.Writer, s benchSettings, rows []scaleRow) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "stored events\tbackfill wall\tevents/s\tagent CPU-s\tevents/CPU-s\tpeak RSS MiB\t"+
-		"backfill requests\tidle poll requests\trequests after new\treference requests/interval\treference MiB/interval\t")
+		"backfill requests\tidle poll requests\tidle poll MiB\trequests after new\t"+
+		"reference requests/interval\treference MiB/interval\t")
 	for _, r := range rows {
 		b := r.backfill
-		fmt.Fprintf(tw, "%d\t%s\t%.0f\t%.2f\t%.0f\t%.1f\t%d\t%d\t%d\t%d\t%.1f\t\n", r.stored,
+		fmt.Fprintf(tw, "%d\t%s\t%.0f\t%.2f\t%.0f\t%.1f\t%d\t%d\t%.2f\t%d\t%d\t%.1f\t\n", r.stored,
 			b.wall.Round(time.Millisecond), float64(b.events)/b.wall.Seconds(), b.cpu.Seconds(), b.perCPUSecond(),
-			float64(b.maxRSS)/(1<<20), b.requests, r.idle.requests, r.incremental.requests, r.reference.requests,
-			float64(r.reference.bytes)/(1<<20))
+			float64(b.maxRSS)/(1<<20), b.requests, r.idle.requests, float64(r.idle.bytesRead)/(1<<20),
+			r.incremental.requests, r.reference.requests, float64(r.reference.bytes)/(1<<20))
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\nidle poll: akship run --once with nothing new; requests after new: after %d new events.\n"+

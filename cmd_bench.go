@@ -94,6 +94,7 @@ type benchResult struct {
 	cpu       time.Duration
 	maxRSS    int64 // bytes: the agent's own peak resident set
 	requests  uint64
+	bytesRead int64 // answers of authentik's events endpoint
 	bytesSent int64
 }
 

@@ -1,6 +1,8 @@
 package elasticsearch
 
 import (
+	"bytes"
+
 	"akship/agent"
 )
 
@@ -40,8 +42,8 @@ func (o *Output) Encode(events []*agent.Event) {
 		}
 		sc.ends = append(sc.ends, len(sc.buf))
 	}
-	all := make([]byte, len(sc.buf))
-	copy(all, sc.buf)
+	// Clone allocates without zeroing what the copy overwrites.
+	all := bytes.Clone(sc.buf)
 	start := 0
 	for i, e := range events {
 		if end := sc.ends[i]; end > start {
