@@ -103,12 +103,18 @@ type EventsConfig struct {
 	// event's timestamp and its insertion (clock skew between authentik
 	// replicas plus transaction time). Default 1m.
 	Overlap time.Duration `yaml:"overlap"`
+	// Walk chooses how the events are walked: "auto" (the default) uses
+	// the keyset walk where authentik's query language filters by created
+	// (2025.8+, checked at start), the offset walk otherwise; "offset"
+	// always walks newest first by page number; "keyset" insists on the
+	// query language. See the README for both.
+	Walk string `yaml:"walk"`
 }
 
 // DefaultEventsConfig returns the events input defaults.
 func DefaultEventsConfig() EventsConfig {
 	return EventsConfig{Enabled: true, Interval: 30 * time.Second, PageSize: 500, Start: "beginning",
-		Overlap: time.Minute}
+		Overlap: time.Minute, Walk: WalkAuto}
 }
 
 // Validate checks the section.
@@ -119,6 +125,11 @@ func (c *EventsConfig) Validate() error {
 	}
 	if c.Overlap < 0 {
 		errs = append(errs, config.Field("overlap", "must not be negative"))
+	}
+	switch c.Walk {
+	case WalkAuto, WalkOffset, WalkKeyset:
+	default:
+		errs = append(errs, config.Field("walk", "%q is not one of auto, offset, keyset", c.Walk))
 	}
 	return errors.Join(errs...)
 }

@@ -16,8 +16,25 @@ type eventsCursor struct {
 	// Seen lists the events shipped with created >= Watermark - overlap,
 	// so the overlap re-read does not ship them again.
 	Seen []seenEvent `json:"seen,omitempty"`
-	// Walk is the walk in progress, if one was interrupted.
+	// Walk is the offset walk in progress, if one was interrupted.
 	Walk *walkState `json:"walk,omitempty"`
+	// Keyset records whether authentik's query language filters events by
+	// created (the keyset walk) as found when it was last asked, at
+	// KeysetChecked; nil until it could tell.
+	Keyset        *bool     `json:"keyset,omitempty"`
+	KeysetChecked time.Time `json:"keyset_checked,omitzero"`
+}
+
+// base is the part of the cursor that every walk carries on unchanged.
+func (c eventsCursor) base() eventsCursor {
+	return eventsCursor{Floor: c.Floor, Watermark: c.Watermark, Keyset: c.Keyset, KeysetChecked: c.KeysetChecked}
+}
+
+// horizon is the oldest created time the next walk looks at again: the
+// watermark minus the overlap, down to the whole second (the keyset walk's
+// bounds are whole seconds).
+func horizon(watermark time.Time, overlap time.Duration) time.Time {
+	return watermark.Add(-overlap).Truncate(time.Second)
 }
 
 // seenEvent identifies an event already shipped.
@@ -90,18 +107,18 @@ func (w *walkState) clone() *walkState {
 // to the newest event seen and the seen set keeps what the next overlap
 // re-read will meet again.
 func (c eventsCursor) complete(w *walkState, overlap time.Duration) eventsCursor {
-	next := eventsCursor{Floor: c.Floor, Watermark: c.Watermark}
+	next := c.base()
 	if w.Top.After(next.Watermark) {
 		next.Watermark = w.Top
 	}
-	horizon := next.Watermark.Add(-overlap)
+	h := horizon(next.Watermark, overlap)
 	for _, s := range c.Seen {
-		if !s.Created.Before(horizon) {
+		if !s.Created.Before(h) {
 			next.Seen = append(next.Seen, s)
 		}
 	}
 	for _, s := range w.TopSeen {
-		if !s.Created.Before(horizon) {
+		if !s.Created.Before(h) {
 			next.Seen = append(next.Seen, s)
 		}
 	}

@@ -70,8 +70,13 @@ func (f *fakeEvents) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if f.before != nil && f.before(f, w, r) {
 		return
 	}
-	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
-	size, _ := strconv.Atoi(r.URL.Query().Get("page_size"))
+	page, size := 1, 100
+	if p := r.URL.Query().Get("page"); p != "" {
+		page, _ = strconv.Atoi(p)
+	}
+	if s, err := strconv.Atoi(r.URL.Query().Get("page_size")); err == nil && s > 0 {
+		size = s
+	}
 	n := len(f.events)
 	pages := max(1, (n+size-1)/size)
 	if page < 1 || page > pages {

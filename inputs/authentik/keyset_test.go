@@ -1,0 +1,178 @@
+package authentik
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"akship/agent"
+	"akship/inputs/authentik/simulator"
+)
+
+// newSim serves a simulator of the given authentik version whose token is
+// the test clients' one.
+func newSim(t *testing.T, version string, events int) (*simulator.Simulator, *httptest.Server) {
+	t.Helper()
+	sim, err := simulator.New(simulator.Options{Token: "secret-token", Events: events, Users: 5, Groups: 2,
+		Seed: 9, Version: version})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	return sim, srv
+}
+
+func loadCursor(t *testing.T, in string, dir string) eventsCursor {
+	t.Helper()
+	store := testStore(t, dir)
+	defer store.Close()
+	var c eventsCursor
+	if _, err := store.Load(in, &c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func simPresent(sim *simulator.Simulator) map[string]bool {
+	m := map[string]bool{}
+	for _, pk := range sim.EventPKs() {
+		m[pk] = true
+	}
+	return m
+}
+
+func TestKeysetWalkChosenOnQueryLanguage(t *testing.T) {
+	tests := []struct {
+		version    string
+		wantKeyset bool
+	}{
+		{"2025.8", true},
+		{"2025.2", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.version, func(t *testing.T) {
+			sim, srv := newSim(t, tt.version, 3000)
+			dir := t.TempDir()
+			store := testStore(t, dir)
+			cfg := testEventsConfig(100)
+			ids := runOnce(t, srv, store, cfg)
+			assertExactlyOnce(t, ids, simPresent(sim))
+			store.Close()
+			c := loadCursor(t, "events", dir)
+			if c.Keyset == nil || *c.Keyset != tt.wantKeyset {
+				t.Fatalf("cursor keyset = %v, want %v", c.Keyset, tt.wantKeyset)
+			}
+			// The next poll asks nothing again and costs one request.
+			sim.InsertEvents(40)
+			before := sim.Stats().Requests.Events
+			store = testStore(t, dir)
+			fresh := runOnce(t, srv, store, cfg)
+			if len(fresh) != 40 {
+				t.Fatalf("incremental poll shipped %d events, want 40", len(fresh))
+			}
+			if n := sim.Stats().Requests.Events - before; n > 1 {
+				t.Errorf("incremental poll made %d requests, want 1", n)
+			}
+		})
+	}
+}
+
+func TestKeysetWalkWithLiveInsertsAndExpiry(t *testing.T) {
+	sim, err := simulator.New(simulator.Options{Token: "secret-token", Events: 4000, Users: 2, Groups: 1, Seed: 4,
+		Version: "2025.8", InsertRate: 400, ExpireRate: 200, InsertSkew: 3 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = sim.Run(ctx); close(done) }()
+	store := testStore(t, "")
+	cfg := testEventsConfig(50)
+	ids := runOnce(t, srv, store, cfg)
+	ids = append(ids, runOnce(t, srv, store, cfg)...)
+	cancel()
+	<-done
+	ids = append(ids, runOnce(t, srv, store, cfg)...)
+	assertExactlyOnce(t, ids, simPresent(sim))
+}
+
+func TestKeysetWalkResumesWhereItStopped(t *testing.T) {
+	sim, srv := newSim(t, "2025.8", 2000)
+	dir := t.TempDir()
+	store := testStore(t, dir)
+	in := NewEvents(testEventsConfig(100), testClient(t, srv), InputOptions{Once: true, Store: store})
+	ctx := context.Background()
+	if err := in.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var first []string
+	for i := 0; i < 6; i++ {
+		b, err := in.Read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range b.Events {
+			first = append(first, e.ID)
+		}
+		b.Ack(ctx, nil)
+	}
+	store.Close()
+	before := sim.Stats().Requests.Events
+	rest := runOnce(t, srv, testStore(t, dir), testEventsConfig(100))
+	if n := sim.Stats().Requests.Events - before; n > 16 {
+		t.Errorf("resuming made %d requests for about 15 remaining pages", n)
+	}
+	assertExactlyOnce(t, append(first, rest...), simPresent(sim))
+}
+
+func TestKeysetWalkManyEventsInOneSecond(t *testing.T) {
+	sim, srv := newSim(t, "2025.8", 10)
+	sim.InsertEvents(730) // all stamped within the same second or so
+	ids := runOnce(t, srv, testStore(t, ""), testEventsConfig(100))
+	assertExactlyOnce(t, ids, simPresent(sim))
+}
+
+func TestKeysetFallsBackWhenBoundIgnored(t *testing.T) {
+	f := newFakeEvents(700)
+	// Answer the probe like a 2025.8 server; the fake then ignores the
+	// bound and the ordering of the walk's requests (newest first, all).
+	f.before = func(f *fakeEvents, w http.ResponseWriter, r *http.Request) bool {
+		q := r.URL.Query()
+		if q.Get("page_size") == "1" && strings.Contains(q.Get("search"), "2999") {
+			_, _ = w.Write([]byte(`{"pagination":{"next":0,"previous":0,"count":0,"current":1,"total_pages":1,"start_index":0,"end_index":0},"results":[]}`))
+			return true
+		}
+		return false
+	}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	dir := t.TempDir()
+	store := testStore(t, dir)
+	ids := runOnce(t, srv, store, testEventsConfig(100))
+	assertExactlyOnce(t, ids, present(f))
+	store.Close()
+	if c := loadCursor(t, "events", dir); c.Keyset == nil || *c.Keyset {
+		t.Fatalf("after the fallback the cursor says keyset = %v, want false", c.Keyset)
+	}
+}
+
+func TestKeysetRequiredButUnsupported(t *testing.T) {
+	_, srv := newSim(t, "2025.2", 100)
+	cfg := testEventsConfig(100)
+	cfg.Walk = WalkKeyset
+	in := NewEvents(cfg, testClient(t, srv), InputOptions{Once: true, Store: testStore(t, "")})
+	ctx := context.Background()
+	if err := in.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, err := in.Read(ctx)
+	if !agent.IsPermanent(err) || !strings.Contains(err.Error(), "2025.8") {
+		t.Fatalf("Read error = %v, want a permanent error explaining the version", err)
+	}
+}

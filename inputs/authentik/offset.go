@@ -1,0 +1,214 @@
+package authentik
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"akship/agent"
+)
+
+// The offset walk: newest first (ordering=-created,-pk) by page number
+// from page 1 down to the first event older than watermark − overlap. New
+// events inserted during a walk push rows to later pages (seen again,
+// skipped by position); expiry deletes the oldest rows, after the walk's
+// position, so nothing is skipped. A page-count drop triggers a continuity
+// check for deletions above the position. Interrupted walks resume where
+// the acknowledged pages end.
+
+// walker is the in-memory side of an offset walk in progress.
+type walker struct {
+	state    *walkState
+	seen     map[string]struct{}
+	page     int  // next page to fetch
+	doubt    bool // continuity must be checked before using the next page
+	prev     int  // count reported by the previous page
+	invalid  int  // consecutive "Invalid page." answers
+	resumed  bool // the first page of a resumed walk is still to come
+	finished bool
+}
+
+// beginWalk starts a new walk, or resumes the one the cursor records.
+func (in *EventsInput) beginWalk() {
+	now := in.opts.Now()
+	w := &walker{page: 1, seen: map[string]struct{}{}}
+	for _, s := range in.cur.Seen {
+		w.seen[s.PK] = struct{}{}
+	}
+	if in.cur.Walk != nil {
+		w.state = in.cur.Walk.clone()
+		w.page = resumePage(w.state, in.cfg.PageSize)
+		w.doubt = w.page > 1
+		w.resumed = true
+		in.opts.Log.Info("resuming interrupted walk", "input", in.name, "page", w.page)
+	} else {
+		stop := in.cur.Floor
+		if !in.cur.Watermark.IsZero() {
+			if h := in.cur.Watermark.Add(-in.cfg.Overlap); h.After(stop) {
+				stop = h
+			}
+		}
+		w.state = &walkState{Started: now, Stop: stop}
+	}
+	w.state.PageSize = in.cfg.PageSize
+	in.walk = w
+	in.next = now.Add(in.cfg.Interval)
+}
+
+// resumePage finds the page after the last acknowledged one, converting
+// between page sizes if the configuration changed (rounding down: re-reading
+// is harmless, skipping is not).
+func resumePage(w *walkState, pageSize int) int {
+	if w.PageSize <= 0 || w.Page <= 0 {
+		return 1
+	}
+	return max(1, w.Page*w.PageSize/pageSize+1)
+}
+
+// step fetches and handles one page. ok is false when the page produced no
+// batch (a continuity check stepped back).
+func (in *EventsInput) step(ctx context.Context) (agent.Batch, bool, error) {
+	w := in.walk
+	page, err := in.fetch(ctx, w.page, w.state.PageSize)
+	if errors.Is(err, ErrInvalidPage) {
+		return in.pastEnd(ctx)
+	}
+	if err != nil {
+		return agent.Batch{}, false, err
+	}
+	w.invalid = 0
+	if w.resumed {
+		// Events inserted while we were down pushed our position to later
+		// pages; jump over them (the count grew by at least that much
+		// less what expired, so the jump never overshoots by itself, and
+		// the continuity check below catches deletions above us).
+		w.resumed = false
+		if grown := page.Pagination.Count - w.state.Count; grown >= w.state.PageSize {
+			w.page += grown / w.state.PageSize
+			return agent.Batch{}, false, nil
+		}
+	}
+	if w.page > 1 && (w.doubt || page.Pagination.Count < w.prev) {
+		ok, err := in.continuous(ctx, page)
+		if err != nil {
+			return agent.Batch{}, false, err
+		}
+		if !ok {
+			// Rows were deleted above our position and shifted back: read
+			// the previous page again before going on.
+			w.page--
+			w.doubt = true
+			return agent.Batch{}, false, nil
+		}
+	}
+	w.doubt = false
+	w.prev = page.Pagination.Count
+	if w.page == 1 {
+		in.status.update(func(s *Status) { s.Total = page.Pagination.Count; s.Handled = 0 })
+	}
+	events := in.handle(page)
+	w.state.Page, w.state.Count = w.page, page.Pagination.Count
+	w.page++
+	if page.Pagination.Next == 0 {
+		w.finished = true
+	}
+	return in.emit(ctx, events)
+}
+
+// pastEnd handles "Invalid page.": the list shrank below the page. Step
+// back to re-check the last page a few times, then end the walk.
+func (in *EventsInput) pastEnd(ctx context.Context) (agent.Batch, bool, error) {
+	w := in.walk
+	w.invalid++
+	if w.page > 1 && w.invalid <= 3 {
+		w.page--
+		return agent.Batch{}, false, nil
+	}
+	w.finished = true
+	return in.emit(ctx, nil)
+}
+
+// continuous checks that nothing shifted from the page we are about to use
+// back past our position: either its first event was handled already, or
+// the event just before the page (probed with a one-item request) was.
+func (in *EventsInput) continuous(ctx context.Context, page *Page) (bool, error) {
+	w := in.walk
+	if len(page.Results) > 0 {
+		if k, err := parseEventKey(page, 0); err == nil && w.state.handled(k.created, k.pk) {
+			return true, nil
+		}
+	}
+	probe, err := in.fetch(ctx, (w.page-1)*w.state.PageSize, 1)
+	if errors.Is(err, ErrInvalidPage) {
+		return false, nil
+	}
+	if err != nil || len(probe.Results) == 0 {
+		return false, err
+	}
+	k, err := parseEventKey(probe, 0)
+	if err != nil {
+		return true, nil // an unreadable record cannot tell; go on
+	}
+	return w.state.handled(k.created, k.pk), nil
+}
+
+// handle decides, for each event of the page, whether to ship it.
+func (in *EventsInput) handle(page *Page) []*agent.Event {
+	w := in.walk
+	now := in.opts.Now()
+	events := make([]*agent.Event, 0, len(page.Results))
+	for i, raw := range page.Results {
+		k, err := parseEventKey(page, i)
+		if err != nil {
+			// Ship what we cannot place; the mapping marks the problem.
+			in.opts.Log.Warn("event without a readable pk or created; shipping it as is", "input", in.name,
+				"error", err)
+			events = append(events, in.newEvent(Fingerprint(raw), raw, now))
+			continue
+		}
+		if w.state.handled(k.created, k.pk) {
+			continue
+		}
+		if k.created.Before(w.state.Stop) {
+			w.finished = true
+			break
+		}
+		if w.state.Top.IsZero() {
+			w.state.Top = k.created
+		}
+		w.state.pass(k.created, k.pk)
+		if _, dup := w.seen[k.pk]; dup {
+			continue
+		}
+		events = append(events, in.newEvent(k.pk, raw, now))
+		if !k.created.Before(w.state.Top.Add(-in.cfg.Overlap)) {
+			w.state.TopSeen = append(w.state.TopSeen, seenEvent{PK: k.pk, Created: k.created})
+		}
+	}
+	in.status.update(func(s *Status) { s.Handled += len(page.Results) })
+	return events
+}
+
+func (in *EventsInput) newEvent(id string, raw []byte, now time.Time) *agent.Event {
+	return &agent.Event{Dataset: agent.DatasetEvent, ID: id, Raw: compact(raw), Collected: now}
+}
+
+// emit tracks the checkpoint reached after this page and returns the batch.
+func (in *EventsInput) emit(ctx context.Context, events []*agent.Event) (agent.Batch, bool, error) {
+	w := in.walk
+	next := in.cur
+	if w.finished {
+		next = in.cur.complete(w.state, in.cfg.Overlap)
+		in.opts.Metrics.PollDuration.WithLabelValues(in.name).Observe(in.opts.Now().Sub(w.state.Started).Seconds())
+		in.status.update(func(s *Status) { s.LastSuccess = in.opts.Now() })
+		in.walk, in.walked = nil, true
+	} else {
+		next.Walk = w.state.clone()
+	}
+	ack, err := in.tracker.Track(ctx, next)
+	if err != nil {
+		return agent.Batch{}, false, err
+	}
+	in.cur = next
+	return agent.Batch{Events: events, Ack: ack}, true, nil
+}
