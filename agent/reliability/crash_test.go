@@ -15,12 +15,19 @@ import (
 // and lets the last run finish. Every event must be in Elasticsearch
 // exactly once, users and groups complete, nothing dead-lettered, and no
 // cursor ever observed may have moved back or past unacknowledged data.
+//
+// It runs against both of the events input's walks: the offset walk
+// (authentik 2025.2) and the keyset walk (2025.8's query language).
 func TestCrashRecovery(t *testing.T) {
 	skipShort(t)
+	t.Run("offset walk", func(t *testing.T) { crashRecovery(t, "2025.2", size(30000, 100000), size(8, 20)) })
+	t.Run("keyset walk", func(t *testing.T) { crashRecovery(t, "2025.8", size(15000, 100000), size(8, 20)) })
+}
+
+func crashRecovery(t *testing.T, version string, events, kills int) {
 	const seed = 20260611
-	events, kills := size(30000, 100000), size(8, 20)
 	sim := startSim(t, simulator.Options{Events: events, Users: 300, Groups: 30, Seed: seed,
-		SlowDelay: 300 * time.Millisecond})
+		SlowDelay: 300 * time.Millisecond, Version: version})
 	truth := readTruth(t, sim.sim, testToken)
 	sim.sim.SetFaults(0.05)
 	es := startES(t)
@@ -80,9 +87,9 @@ func TestCrashRecovery(t *testing.T) {
 	if es1.ItemErrors != 0 {
 		t.Errorf("Elasticsearch rejected %d items permanently", es1.ItemErrors)
 	}
-	t.Logf("FIGURES crash: %d events, %d SIGKILLs, %d restarts, %d in Elasticsearch, %d missing, %d unexpected, "+
+	t.Logf("FIGURES crash (authentik %s): %d events, %d SIGKILLs, %d restarts, %d in Elasticsearch, %d missing, %d unexpected, "+
 		"%d event.ids under two _ids, %d replays absorbed as 409, %d authentik faults, %d item 429s, "+
 		"%d request 5xx, took %v",
-		events, kills, kills, r.docs, r.missing, r.unexpected, r.sharedEventID, es1.Duplicates, st.Faults,
+		version, events, kills, kills, r.docs, r.missing, r.unexpected, r.sharedEventID, es1.Duplicates, st.Faults,
 		es1.Rejected, es1.RequestErrors, took.Round(time.Second))
 }

@@ -26,7 +26,13 @@ type stateEnvelope struct {
 type eventsCursor struct {
 	Floor     time.Time  `json:"floor"`
 	Watermark time.Time  `json:"watermark"`
+	Seen      []seen     `json:"seen"`
 	Walk      *walkState `json:"walk"`
+}
+
+type seen struct {
+	PK      string    `json:"pk"`
+	Created time.Time `json:"created"`
 }
 
 type walkState struct {
@@ -47,11 +53,18 @@ type snapshotCursor struct {
 }
 
 // claims reports whether cursor c says the event (created, pk) is done:
-// at or below the watermark of a completed walk (and not below the floor),
-// or in the part of the current walk already passed.
+// below the watermark (and not below the floor), at the watermark when its
+// pk is among the seen ones (a keyset walk may stop between events of the
+// same created time), or in the part of the current offset walk already
+// passed.
 func (c *eventsCursor) claims(created time.Time, pk string) bool {
-	if !c.Watermark.IsZero() && !created.Before(c.Floor) && !created.After(c.Watermark) {
-		return true
+	if !c.Watermark.IsZero() && !created.Before(c.Floor) {
+		if created.Before(c.Watermark) {
+			return true
+		}
+		if created.Equal(c.Watermark) && slices.ContainsFunc(c.Seen, func(s seen) bool { return s.PK == pk }) {
+			return true
+		}
 	}
 	w := c.Walk
 	if w == nil || w.Low.IsZero() {
