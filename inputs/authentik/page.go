@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
+
+	"github.com/tidwall/gjson"
 )
 
 // Page is one decoded list response. Results hold each record's bytes as
@@ -79,203 +82,106 @@ func (p *Page) recordKeyAt(i int) (pk, created string, err error) {
 	return r.PK, r.Created, nil
 }
 
-// maxDepth is encoding/json's nesting limit; deeper bodies take the slow
-// path, which reports it.
-const maxDepth = 10000
-
-// scanner is a validating single-pass JSON reader over a page body. Its
-// methods return false for invalid JSON and for anything the fast path
-// leaves to encoding/json.
-type scanner struct {
-	data  []byte
-	i     int
-	depth int
-}
-
-// scanPage is the fast path of decodePage: it fills page and returns true
-// only when the body is valid JSON, an object with exactly one
-// "pagination" object and one "results" array (exact key spelling), and
-// encoding/json would decode it to the same page.
+// scanPage is the fast path of decodePage, on github.com/tidwall/gjson: it
+// fills page and returns true only when the body is valid JSON, an object
+// with exactly one "pagination" object and one "results" array (exact key
+// spelling), and encoding/json would decode it to the same page. Records
+// are slices of the body (gjson reports each value's offset), so a page
+// costs no copy per record.
 func scanPage(body []byte, page *Page) bool {
-	s := scanner{data: body}
-	s.ws()
-	if !s.eat('{') {
+	// The body is never written after it was read, so gjson may work on
+	// it in place rather than on a copy.
+	text := unsafe.String(unsafe.SliceData(body), len(body))
+	if !gjson.Valid(text) {
+		return false // the slow path reports why
+	}
+	root := gjson.Parse(text)
+	if !root.IsObject() {
 		return false
 	}
-	var havePagination, haveResults bool
-	s.ws()
-	if s.eat('}') {
-		return false // no pagination, no results
-	}
-	for {
-		key, ok := s.key()
-		if !ok {
-			return false
+	var pagination, results gjson.Result
+	ok := true
+	root.ForEach(func(k, v gjson.Result) bool {
+		switch {
+		case k.Raw == `"pagination"` && !pagination.Exists():
+			pagination = v
+		case k.Raw == `"results"` && !results.Exists():
+			results = v
+		case strings.EqualFold(k.Str, "pagination") || strings.EqualFold(k.Str, "results") || hasByte([]byte(k.Raw), '\\'):
+			ok = false // a duplicate or a key encoding/json might fold onto these
 		}
-		switch key {
-		case "pagination":
-			if havePagination || !s.pagination(&page.Pagination) {
-				return false
-			}
-			havePagination = true
-		case "results":
-			if haveResults || !s.results(page) {
-				return false
-			}
-			haveResults = true
-		default:
-			if strings.EqualFold(key, "pagination") || strings.EqualFold(key, "results") || !s.value() {
-				return false
-			}
-		}
-		s.ws()
-		if s.eat(',') {
-			s.ws()
-			continue
-		}
-		if !s.eat('}') {
-			return false
-		}
-		s.ws()
-		return s.i == len(s.data) && havePagination && haveResults
-	}
-}
-
-// key reads an object key and the colon after it. Keys with escapes or
-// non-ASCII bytes are refused: encoding/json folds some of them onto
-// ASCII names (ſ onto s, K onto k), which the fast path does not mimic.
-func (s *scanner) key() (string, bool) {
-	start := s.i + 1
-	if s.peek() != '"' {
-		return "", false
-	}
-	escaped, ok := s.str()
-	if !ok || escaped {
-		return "", false
-	}
-	k := s.data[start : s.i-1]
-	for _, c := range k {
-		if c >= 0x80 {
-			return "", false
-		}
-	}
-	s.ws()
-	if !s.eat(':') {
-		return "", false
-	}
-	s.ws()
-	return string(k), true
-}
-
-// pagination decodes the pagination object with encoding/json: it is
-// small, and its numbers must be read exactly as before.
-func (s *scanner) pagination(p *Pagination) bool {
-	start := s.i
-	if s.peek() != '{' || !s.value() {
+		return ok
+	})
+	if !ok || !pagination.IsObject() || !results.IsArray() ||
+		json.Unmarshal([]byte(pagination.Raw), &page.Pagination) != nil {
 		return false
 	}
-	return json.Unmarshal(s.data[start:s.i], p) == nil
+	return sliceResults(body, results, page)
 }
 
-// results slices each element of the results array out of the body.
-func (s *scanner) results(page *Page) bool {
-	if !s.eat('[') {
-		return false // null or not a list: the slow path says which
-	}
+// sliceResults slices each element of the results array out of the body
+// and notes its pk and created.
+func sliceResults(body []byte, results gjson.Result, page *Page) bool {
 	page.Results, page.keys = page.Results[:0], page.keys[:0]
 	if page.Results == nil {
 		page.Results = []json.RawMessage{}
 	}
-	s.ws()
-	if s.eat(']') {
-		return true
-	}
-	for {
-		start := s.i
-		var k recordKey
-		var ok bool
-		if s.peek() == '{' {
-			ok = s.record(&k)
-		} else {
-			ok = s.value()
-		}
-		if !ok {
+	ok := true
+	results.ForEach(func(_, v gjson.Result) bool {
+		start, end := v.Index, v.Index+len(v.Raw)
+		if start <= 0 || end > len(body) {
+			ok = false // gjson could not tell the offset
 			return false
 		}
-		// The capacity ends at the record, so no append can reach into
-		// the rest of the body.
-		page.Results = append(page.Results, s.data[start:s.i:s.i])
-		page.keys = append(page.keys, k)
-		s.ws()
-		if s.eat(',') {
-			s.ws()
-			continue
-		}
-		return s.eat(']')
-	}
+		// The capacity ends at the record, so no append can reach into the
+		// rest of the body.
+		page.Results = append(page.Results, body[start:end:end])
+		page.keys = append(page.keys, recordKeyOf(v))
+		return true
+	})
+	return ok
 }
 
-// record validates a record object and notes its pk and created when both
-// are plain strings (or absent, or null, which encoding/json leaves empty).
-func (s *scanner) record(k *recordKey) bool {
-	s.i++ // '{'
-	k.sure = true
-	s.ws()
-	if s.eat('}') {
-		return true
+// recordKeyOf notes a record's pk and created when both are plain strings
+// (or absent, or null, which encoding/json leaves empty) under their exact
+// names; anything encoding/json would read differently (escapes, other
+// types, keys it would fold onto these names, duplicates) leaves the key
+// unsure, for a full decode.
+func recordKeyOf(v gjson.Result) recordKey {
+	if !v.IsObject() {
+		return recordKey{}
 	}
-	for {
-		start := s.i + 1
-		if s.peek() != '"' {
-			return false
-		}
-		escaped, ok := s.str()
-		if !ok {
-			return false
-		}
-		name := s.data[start : s.i-1]
-		s.ws()
-		if !s.eat(':') {
-			return false
-		}
-		s.ws()
+	k := recordKey{sure: true}
+	var seenPK, seenCreated bool
+	v.ForEach(func(name, val gjson.Result) bool {
 		var dst *string
 		switch {
-		case escaped || hasNonASCII(name):
+		case hasByte([]byte(name.Raw), '\\') || hasNonASCII([]byte(name.Raw)):
 			k.sure = false // might fold onto pk or created
-		case string(name) == "pk":
-			dst = &k.pk
-		case string(name) == "created":
-			dst = &k.created
-		case strings.EqualFold(string(name), "pk") || strings.EqualFold(string(name), "created"):
+		case name.Str == "pk":
+			dst, seenPK = &k.pk, !seenPK
+			k.sure = k.sure && seenPK
+		case name.Str == "created":
+			dst, seenCreated = &k.created, !seenCreated
+			k.sure = k.sure && seenCreated
+		case strings.EqualFold(name.Str, "pk") || strings.EqualFold(name.Str, "created"):
 			k.sure = false
-		}
-		vstart := s.i
-		c := s.peek()
-		if !s.value() {
-			return false
 		}
 		if dst != nil {
 			switch {
-			case c == 'n' && s.i-vstart == 4: // null leaves the field as it is
-			case c != '"':
-				k.sure = false // a type error for encoding/json
+			case val.Type == gjson.Null: // leaves the field as it is
+			case val.Type != gjson.String || hasByte([]byte(val.Raw), '\\') || !utf8.ValidString(val.Raw):
+				k.sure = false // a type error, or text encoding/json would change
 			default:
-				v := s.data[vstart+1 : s.i-1]
-				if hasByte(v, '\\') || !utf8.Valid(v) { // encoding/json would change it
-					k.sure = false
-				} else {
-					*dst = string(v)
-				}
+				*dst = val.Str
 			}
 		}
-		s.ws()
-		if s.eat(',') {
-			s.ws()
-			continue
-		}
-		return s.eat('}')
+		return k.sure
+	})
+	if !k.sure {
+		return recordKey{}
 	}
+	return k
 }
 
 func hasNonASCII(b []byte) bool {
@@ -294,210 +200,4 @@ func hasByte(b []byte, c byte) bool {
 		}
 	}
 	return false
-}
-
-func (s *scanner) peek() byte {
-	if s.i < len(s.data) {
-		return s.data[s.i]
-	}
-	return 0
-}
-
-func (s *scanner) eat(c byte) bool {
-	if s.i < len(s.data) && s.data[s.i] == c {
-		s.i++
-		return true
-	}
-	return false
-}
-
-func (s *scanner) ws() {
-	for s.i < len(s.data) {
-		switch s.data[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
-}
-
-// value skips one JSON value, checking its syntax.
-func (s *scanner) value() bool {
-	switch c := s.peek(); {
-	case c == '"':
-		_, ok := s.str()
-		return ok
-	case c == '{':
-		return s.object()
-	case c == '[':
-		return s.array()
-	case c == 't':
-		return s.literal("true")
-	case c == 'f':
-		return s.literal("false")
-	case c == 'n':
-		return s.literal("null")
-	case c == '-' || c >= '0' && c <= '9':
-		return s.number()
-	}
-	return false
-}
-
-func (s *scanner) object() bool {
-	if s.depth++; s.depth > maxDepth {
-		return false
-	}
-	defer func() { s.depth-- }()
-	s.i++ // '{'
-	s.ws()
-	if s.eat('}') {
-		return true
-	}
-	for {
-		if s.peek() != '"' {
-			return false
-		}
-		if _, ok := s.str(); !ok {
-			return false
-		}
-		s.ws()
-		if !s.eat(':') {
-			return false
-		}
-		s.ws()
-		if !s.value() {
-			return false
-		}
-		s.ws()
-		if s.eat(',') {
-			s.ws()
-			continue
-		}
-		return s.eat('}')
-	}
-}
-
-func (s *scanner) array() bool {
-	if s.depth++; s.depth > maxDepth {
-		return false
-	}
-	defer func() { s.depth-- }()
-	s.i++ // '['
-	s.ws()
-	if s.eat(']') {
-		return true
-	}
-	for {
-		if !s.value() {
-			return false
-		}
-		s.ws()
-		if s.eat(',') {
-			s.ws()
-			continue
-		}
-		return s.eat(']')
-	}
-}
-
-// plainStringByte marks the bytes a string can hold as they are: not a
-// control character, quote or backslash. (Invalid UTF-8 is valid here, as
-// for encoding/json, which keeps raw bytes as they are.)
-var plainStringByte = func() (t [256]bool) {
-	for c := 0x20; c < 256; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
-
-// str skips a string starting at its opening quote and reports whether it
-// held escapes.
-func (s *scanner) str() (escaped, ok bool) {
-	d := s.data
-	i := s.i + 1
-	for {
-		for i < len(d) && plainStringByte[d[i]] {
-			i++
-		}
-		if i >= len(d) {
-			return false, false
-		}
-		switch d[i] {
-		case '"':
-			s.i = i + 1
-			return escaped, true
-		case '\\':
-			escaped = true
-			if i+1 >= len(d) {
-				return false, false
-			}
-			switch d[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i += 2
-			case 'u':
-				if i+6 > len(d) || !isHex(d[i+2]) || !isHex(d[i+3]) || !isHex(d[i+4]) || !isHex(d[i+5]) {
-					return false, false
-				}
-				i += 6
-			default:
-				return false, false
-			}
-		default: // a control character
-			return false, false
-		}
-	}
-}
-
-func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
-// number skips a number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func (s *scanner) number() bool {
-	d, i := s.data, s.i
-	if i < len(d) && d[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(d) && d[i] == '0':
-		i++
-	case i < len(d) && d[i] >= '1' && d[i] <= '9':
-		for i < len(d) && isDigit(d[i]) {
-			i++
-		}
-	default:
-		return false
-	}
-	if i < len(d) && d[i] == '.' {
-		i++
-		if i >= len(d) || !isDigit(d[i]) {
-			return false
-		}
-		for i < len(d) && isDigit(d[i]) {
-			i++
-		}
-	}
-	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
-		i++
-		if i < len(d) && (d[i] == '+' || d[i] == '-') {
-			i++
-		}
-		if i >= len(d) || !isDigit(d[i]) {
-			return false
-		}
-		for i < len(d) && isDigit(d[i]) {
-			i++
-		}
-	}
-	s.i = i
-	return true
-}
-
-func (s *scanner) literal(lit string) bool {
-	if len(s.data)-s.i < len(lit) || string(s.data[s.i:s.i+len(lit)]) != lit {
-		return false
-	}
-	s.i += len(lit)
-	return true
 }
