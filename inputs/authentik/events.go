@@ -75,17 +75,9 @@ func (in *EventsInput) Start(context.Context) error {
 
 // commit persists a checkpoint whose batches are all acknowledged.
 func (in *EventsInput) commit(c eventsCursor) error {
-	if err := in.opts.Store.Save(in.name, c); err != nil {
-		in.opts.Log.Error("saving the cursor failed; it will be retried", "input", in.name, "error", err)
-		in.status.update(func(s *Status) {
-			s.SaveError = err.Error()
-			if s.SaveFailingSince.IsZero() {
-				s.SaveFailingSince = in.opts.Now()
-			}
-		})
+	if err := saveCursor(&in.opts, in.name, c, &in.status); err != nil {
 		return err
 	}
-	in.status.update(func(s *Status) { s.SaveError, s.SaveFailingSince = "", time.Time{} })
 	in.updateCursorMetrics(c)
 	in.status.update(func(s *Status) { s.Cursor = c.summary() })
 	return nil

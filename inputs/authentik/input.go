@@ -165,3 +165,21 @@ func fingerprintBytes(b []byte) string {
 
 // errStopped is returned by Read after the input stopped for good.
 var errStopped = errors.New("input stopped")
+
+// saveCursor persists an input's cursor and records in its status whether
+// saving works (readiness reports a cursor that cannot be saved). A failed
+// save is retried by the tracker with the next acknowledgement.
+func saveCursor(opts *InputOptions, name string, cursor any, box *statusBox) error {
+	if err := opts.Store.Save(name, cursor); err != nil {
+		opts.Log.Error("saving the cursor failed; it will be retried", "input", name, "error", err)
+		box.update(func(s *Status) {
+			s.SaveError = err.Error()
+			if s.SaveFailingSince.IsZero() {
+				s.SaveFailingSince = opts.Now()
+			}
+		})
+		return err
+	}
+	box.update(func(s *Status) { s.SaveError, s.SaveFailingSince = "", time.Time{} })
+	return nil
+}

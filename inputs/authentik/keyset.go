@@ -161,9 +161,7 @@ func (in *EventsInput) handleKeyset(page *Page) ([]*agent.Event, time.Time, erro
 	for i, raw := range page.Results {
 		k, err := parseEventKey(page, i)
 		if err != nil {
-			in.opts.Log.Warn("event without a readable pk or created; shipping it as is", "input", in.name,
-				"error", err)
-			events = append(events, in.newEvent(Fingerprint(raw), raw, now))
+			events = append(events, in.unplaced(raw, err, now))
 			continue
 		}
 		if k.created.Before(w.anchor) || k.created.Before(last) {

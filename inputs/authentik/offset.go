@@ -160,10 +160,7 @@ func (in *EventsInput) handle(page *Page) []*agent.Event {
 	for i, raw := range page.Results {
 		k, err := parseEventKey(page, i)
 		if err != nil {
-			// Ship what we cannot place; the mapping marks the problem.
-			in.opts.Log.Warn("event without a readable pk or created; shipping it as is", "input", in.name,
-				"error", err)
-			events = append(events, in.newEvent(Fingerprint(raw), raw, now))
+			events = append(events, in.unplaced(raw, err, now))
 			continue
 		}
 		if w.state.handled(k.created, k.pk) {
@@ -187,6 +184,14 @@ func (in *EventsInput) handle(page *Page) []*agent.Event {
 	}
 	in.status.update(func(s *Status) { s.Handled += len(page.Results) })
 	return events
+}
+
+// unplaced ships a record whose pk or created cannot be read, under its
+// fingerprint, without moving the cursor: losing it would be worse, and the
+// mapping marks what is wrong with it.
+func (in *EventsInput) unplaced(raw []byte, err error, now time.Time) *agent.Event {
+	in.opts.Log.Warn("event without a readable pk or created; shipping it as is", "input", in.name, "error", err)
+	return in.newEvent(Fingerprint(raw), raw, now)
 }
 
 func (in *EventsInput) newEvent(id string, raw []byte, now time.Time) *agent.Event {

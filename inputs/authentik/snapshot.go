@@ -64,18 +64,11 @@ func (in *SnapshotInput) Start(context.Context) error {
 	return nil
 }
 
+// commit persists a checkpoint whose batches are all acknowledged.
 func (in *SnapshotInput) commit(c snapshotCursor) error {
-	if err := in.opts.Store.Save(in.name, c); err != nil {
-		in.opts.Log.Error("saving the cursor failed; it will be retried", "input", in.name, "error", err)
-		in.status.update(func(s *Status) {
-			s.SaveError = err.Error()
-			if s.SaveFailingSince.IsZero() {
-				s.SaveFailingSince = in.opts.Now()
-			}
-		})
+	if err := saveCursor(&in.opts, in.name, c, &in.status); err != nil {
 		return err
 	}
-	in.status.update(func(s *Status) { s.SaveError, s.SaveFailingSince = "", time.Time{} })
 	in.status.update(func(s *Status) { s.Cursor = c })
 	return nil
 }
