@@ -194,6 +194,18 @@ func (in *EventsInput) abandonKeyset() error {
 	return nil
 }
 
+// unplaced ships a record whose pk or created cannot be read, under its
+// fingerprint, without moving the cursor: losing it would be worse, and the
+// mapping marks what is wrong with it.
+func (in *EventsInput) unplaced(raw []byte, err error, now time.Time) *agent.Event {
+	in.opts.Log.Warn("event without a readable pk or created; shipping it as is", "input", in.name, "error", err)
+	return in.newEvent(Fingerprint(raw), raw, now)
+}
+
+func (in *EventsInput) newEvent(id string, raw []byte, now time.Time) *agent.Event {
+	return &agent.Event{Dataset: agent.DatasetEvent, ID: id, Raw: compact(raw), Collected: now}
+}
+
 // fetch requests one page of events, newest first.
 func (in *EventsInput) fetch(ctx context.Context, page, size int) (*Page, error) {
 	q := url.Values{}

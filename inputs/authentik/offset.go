@@ -3,7 +3,6 @@ package authentik
 import (
 	"context"
 	"errors"
-	"time"
 
 	"akship/agent"
 )
@@ -184,18 +183,6 @@ func (in *EventsInput) handle(page *Page) []*agent.Event {
 	}
 	in.status.update(func(s *Status) { s.Handled += len(page.Results) })
 	return events
-}
-
-// unplaced ships a record whose pk or created cannot be read, under its
-// fingerprint, without moving the cursor: losing it would be worse, and the
-// mapping marks what is wrong with it.
-func (in *EventsInput) unplaced(raw []byte, err error, now time.Time) *agent.Event {
-	in.opts.Log.Warn("event without a readable pk or created; shipping it as is", "input", in.name, "error", err)
-	return in.newEvent(Fingerprint(raw), raw, now)
-}
-
-func (in *EventsInput) newEvent(id string, raw []byte, now time.Time) *agent.Event {
-	return &agent.Event{Dataset: agent.DatasetEvent, ID: id, Raw: compact(raw), Collected: now}
 }
 
 // emit tracks the checkpoint reached after this page and returns the batch.
