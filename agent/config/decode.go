@@ -182,19 +182,31 @@ func (d *Decoder) structure(n *yaml.Node, path string, v reflect.Value) {
 	}
 }
 
+// yamlField reads a struct field's yaml tag: its key, whether it is
+// inlined, and whether it is configurable at all (tagged, exported, not "-").
+func yamlField(sf reflect.StructField) (name string, inline, ok bool) {
+	tag, tagged := sf.Tag.Lookup("yaml")
+	if !tagged || tag == "-" || !sf.IsExported() {
+		return "", false, false
+	}
+	name, opts, _ := strings.Cut(tag, ",")
+	if name == "" {
+		name = strings.ToLower(sf.Name)
+	}
+	return name, strings.Contains(opts, "inline"), true
+}
+
 // structFields maps YAML keys to the settable fields of v, descending into
 // inline structs.
 func structFields(v reflect.Value) map[string]reflect.Value {
 	out := map[string]reflect.Value{}
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
-		sf := t.Field(i)
-		tag, ok := sf.Tag.Lookup("yaml")
-		if !ok || tag == "-" || !sf.IsExported() {
+		name, inline, ok := yamlField(t.Field(i))
+		if !ok {
 			continue
 		}
-		name, opts, _ := strings.Cut(tag, ",")
-		if strings.Contains(opts, "inline") {
+		if inline {
 			fv := v.Field(i)
 			if fv.Kind() == reflect.Pointer {
 				if fv.IsNil() {
@@ -206,9 +218,6 @@ func structFields(v reflect.Value) map[string]reflect.Value {
 				out[k] = f
 			}
 			continue
-		}
-		if name == "" {
-			name = strings.ToLower(sf.Name)
 		}
 		out[name] = v.Field(i)
 	}

@@ -45,13 +45,11 @@ func (d *Decoder) validateTree(n, at *yaml.Node, path string, v reflect.Value) {
 	}
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
-		sf := t.Field(i)
-		tag, ok := sf.Tag.Lookup("yaml")
-		if !ok || tag == "-" || !sf.IsExported() {
+		name, inline, ok := yamlField(t.Field(i))
+		if !ok {
 			continue
 		}
-		name, opts, _ := strings.Cut(tag, ",")
-		if strings.Contains(opts, "inline") {
+		if inline {
 			d.validateTree(n, at, path, v.Field(i))
 			continue
 		}
