@@ -165,7 +165,11 @@ func printCounts(w io.Writer, a *assembly, took time.Duration, eventRequests uin
 			fmt.Fprintf(w, "   %-16s %6d documents shipped\n", d.DataStreamDataset(), c.Delivered(d))
 		}
 	}
-	fmt.Fprintf(w, "   %d requests to /api/v3/events/events/, %s\n", eventRequests, took.Round(time.Millisecond))
+	plural := "s"
+	if eventRequests == 1 {
+		plural = ""
+	}
+	fmt.Fprintf(w, "   %d request%s to /api/v3/events/events/, %s\n", eventRequests, plural, took.Round(time.Millisecond))
 }
 
 // printDemoOutput shows where the documents are and one of them.
