@@ -5,8 +5,10 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -40,9 +42,10 @@ func (d Dataset) Valid() bool {
 // Event is one authentik record on its way to the output.
 //
 // An input fills Dataset, ID, Raw and Collected; processors fill Fields (the
-// ECS document) from Raw. Outputs serialise Fields and address the document
-// by ID; an output that is an Encoder serialises it early, into Encoded. An Event belongs to exactly one goroutine at a time: the pipeline
-// hands it from stage to stage, so no locking is needed.
+// ECS document), or FieldsJSON, from Raw. Outputs serialise the document
+// and address it by ID; an output that is an Encoder serialises it early,
+// into Encoded. An Event belongs to exactly one goroutine at a time: the
+// pipeline hands it from stage to stage, so no locking is needed.
 type Event struct {
 	// Dataset is the kind of record (event, user, group).
 	Dataset Dataset
@@ -60,10 +63,30 @@ type Event struct {
 	// output given an event with nil Fields writes the minimal document
 	// (see MinimalDocument).
 	Fields map[string]any
+	// FieldsJSON is the document already serialised, set by a processor
+	// that writes the document directly instead of building Fields (the
+	// mapping's native twin of the event program: building the tree of
+	// maps and encoding it cost several times the mapping itself). It is
+	// one compact JSON object (no whitespace around it) holding exactly
+	// what Fields would, with event.dataset set to the dataset's
+	// DataStreamDataset and no data_stream, which outputs add as they do
+	// for Fields. Fields, when set, takes precedence: a processor that
+	// changes the document works on Document() and stores the result in
+	// Fields, clearing FieldsJSON. The event owns the slice's memory and
+	// it is not changed while set; an output's Encode may take it over
+	// (clearing FieldsJSON) and append to it in place, within its capacity,
+	// which is why processors leave FieldsJSONSpare bytes of capacity.
+	FieldsJSON []byte
 	// Encoded is the document as serialised by the output's Encode, which
-	// then clears Fields. It is read-only: several events share one buffer.
+	// then clears Fields and FieldsJSON. It is read-only: several events
+	// share one buffer.
 	Encoded []byte
 }
+
+// FieldsJSONSpare is the capacity a processor leaves after FieldsJSON, so
+// that an output can add its keys (data_stream) without copying the
+// document; an output copies when it needs more.
+const FieldsJSONSpare = 128
 
 // MinimalDocument is the document shipped for an event that no processor
 // mapped: the record as event.original and its data_stream.dataset. It keeps
@@ -78,20 +101,61 @@ func (e *Event) MinimalDocument() map[string]any {
 	}
 }
 
-// Document returns Fields, the decoded Encoded document when an Encoder
-// took the Fields (the dead-letter path; numbers become float64), or the
-// minimal document when nothing mapped the event.
+// Document returns Fields, else the decoded FieldsJSON, else the decoded
+// Encoded document when an Encoder took the document (the dead-letter
+// path), or the minimal document when nothing mapped the event. A decoded
+// document is new at each call; its numbers are int64 when written without
+// fraction or exponent and within range, float64 otherwise, as the
+// mapping decodes records.
 func (e *Event) Document() map[string]any {
 	if e.Fields != nil {
 		return e.Fields
 	}
-	if e.Encoded != nil {
-		var doc map[string]any
-		if json.Unmarshal(e.Encoded, &doc) == nil {
+	for _, enc := range [][]byte{e.FieldsJSON, e.Encoded} {
+		if enc == nil {
+			continue
+		}
+		if doc, ok := decodeDocument(enc); ok {
 			return doc
 		}
 	}
 	return e.MinimalDocument()
+}
+
+// decodeDocument decodes a serialised document (see Document for numbers;
+// one beyond float64 keeps its text).
+func decodeDocument(b []byte) (map[string]any, bool) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var doc map[string]any
+	if dec.Decode(&doc) != nil || doc == nil {
+		return nil, false
+	}
+	return documentNumbers(doc).(map[string]any), true
+}
+
+func documentNumbers(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = documentNumbers(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = documentNumbers(e)
+		}
+	case json.Number:
+		if !strings.ContainsAny(string(x), ".eE") {
+			if n, err := x.Int64(); err == nil {
+				return n
+			}
+		}
+		if f, err := x.Float64(); err == nil {
+			return f
+		}
+		return string(x)
+	}
+	return v
 }
 
 // AckFunc reports the fate of a batch back to the input that produced it.
@@ -117,7 +181,7 @@ type Batch struct {
 // preserve_original_event is added once.
 func MarkError(e *Event, err error) {
 	doc := e.Document()
-	e.Fields = doc
+	e.Fields, e.FieldsJSON = doc, nil
 	errObj, _ := doc["error"].(map[string]any)
 	if errObj == nil {
 		errObj = map[string]any{}

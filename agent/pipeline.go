@@ -313,11 +313,14 @@ func (p *Pipeline) batch(in <-chan []item, out chan<- []item) {
 }
 
 // estimateSize guesses an event's encoded size: its encoding when an
-// Encoder made it, else the original record plus the fields a mapped
-// document derives from it.
+// Encoder or a processor made it, else the original record plus the fields
+// a mapped document derives from it.
 func estimateSize(e *Event) int {
 	if e.Encoded != nil {
 		return len(e.Encoded) + 128
+	}
+	if e.FieldsJSON != nil {
+		return len(e.FieldsJSON) + 192
 	}
 	return 3*len(e.Raw) + 256
 }

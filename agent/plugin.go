@@ -83,10 +83,10 @@ var DefaultBatchPolicy = BatchPolicy{MaxEvents: 1000, FlushInterval: time.Second
 // Encode with each batch right after its processors ran, from several
 // goroutines at once (each with its own events). Encode sets each event's
 // Encoded to exactly the bytes Write would produce for it and clears its
-// Fields: a mapped document as a tree of maps is several times the size of
+// Fields and FieldsJSON: a mapped document as a tree of maps is several times the size of
 // its encoding and costs the garbage collector a scan at every cycle while
 // the event waits to be written. An event Encode cannot serialise keeps its
-// Fields, and Write reports it as it would have.
+// document, and Write reports it as it would have.
 type Encoder interface {
 	Encode(events []*Event)
 }

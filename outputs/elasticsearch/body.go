@@ -101,7 +101,7 @@ func (b *bulkBody) encode(events []*agent.Event, routeOf func(agent.Dataset) *ro
 		} else {
 			var err error
 			d.ownLo = len(b.lines)
-			if b.lines, err = b.enc.appendDocument(b.lines, e.Document(), r); err != nil {
+			if b.lines, err = b.enc.appendEvent(b.lines, e, r); err != nil {
 				b.lines = b.lines[:d.actionLo]
 				failed[i] = agent.Permanent(fmt.Errorf("encoding the document failed: %w", err))
 				continue
@@ -156,15 +156,15 @@ func (enc *encoder) appendDocument(b []byte, doc map[string]any, r *route) ([]by
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, e.k)
+		b = appendString(b, e.K)
 		b = append(b, ':')
-		switch e.k {
+		switch e.K {
 		case "data_stream":
 			b = append(b, r.dataStream...)
 		case "event":
-			b, err = enc.appendEventObject(b, e.v, r.dataset)
+			b, err = enc.appendEventObject(b, e.V, r.dataset)
 		default:
-			b, err = enc.appendJSON(b, e.v)
+			b, err = enc.appendJSON(b, e.V)
 		}
 		if err != nil {
 			return b, err
@@ -189,13 +189,13 @@ func (enc *encoder) appendEventObject(b []byte, v any, dataset []byte) ([]byte, 
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, e.k)
+		b = appendString(b, e.K)
 		b = append(b, ':')
-		if e.k == "dataset" {
+		if e.K == "dataset" {
 			b = append(b, dataset...)
 			continue
 		}
-		if b, err = enc.appendJSON(b, e.v); err != nil {
+		if b, err = enc.appendJSON(b, e.V); err != nil {
 			return b, err
 		}
 	}

@@ -1,293 +1,32 @@
 package elasticsearch
 
 import (
-	"encoding/json"
-	"math"
-	"slices"
-	"strconv"
-	"strings"
-	"time"
-	"unicode/utf8"
+	"akship/internal/jsonenc"
 )
 
-// encoder encodes documents. It keeps one growing stack of map entries, so
-// sorting the keys of nested objects allocates nothing once warm; an
-// encoder is used by one goroutine at a time (it lives in a bulkBody).
+// encoder encodes documents: akship's JSON encoder (internal/jsonenc),
+// whose key-sorting stack is reused from document to document; an encoder
+// is used by one goroutine at a time (it lives in a bulkBody or a scratch).
+// The document-level parts (data_stream, event.dataset) are in body.go.
 type encoder struct {
-	entries []entry
+	jsonenc.Encoder
 }
 
-// entry is a map key and its value, taken in one pass over the map so that
-// encoding in key order needs no second lookup per key.
-type entry struct {
-	k string
-	v any
-}
+// entry is a map key and its value (see jsonenc.Entry).
+type entry = jsonenc.Entry
 
-// appendJSON appends the JSON encoding of v to b.
-//
-// It is the fast path for the values documents are made of (maps, slices,
-// strings, numbers, booleans, nil): no reflection, no intermediate
-// allocations beyond the sorted key list. Map keys are sorted, so a
-// document always encodes to the same bytes. Any other type falls back to
-// encoding/json, whose output this matches.
-func (enc *encoder) appendJSON(b []byte, v any) ([]byte, error) {
-	switch x := v.(type) {
-	case nil:
-		return append(b, "null"...), nil
-	case string:
-		return appendString(b, x), nil
-	case bool:
-		return strconv.AppendBool(b, x), nil
-	case float64:
-		return appendFloat(b, x, 64)
-	case float32:
-		return appendFloat(b, float64(x), 32)
-	case int:
-		return strconv.AppendInt(b, int64(x), 10), nil
-	case int64:
-		return strconv.AppendInt(b, x, 10), nil
-	case int32:
-		return strconv.AppendInt(b, int64(x), 10), nil
-	case uint64:
-		return strconv.AppendUint(b, x, 10), nil
-	case json.Number:
-		if x == "" {
-			return append(b, '0'), nil
-		}
-		return append(b, x...), nil
-	case map[string]any:
-		return enc.appendObject(b, x)
-	case []any:
-		return enc.appendArray(b, x)
-	case []string:
-		b = append(b, '[')
-		for i, s := range x {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, s)
-		}
-		return append(b, ']'), nil
-	case map[string]string:
-		m := make(map[string]any, len(x))
-		for k, s := range x {
-			m[k] = s
-		}
-		return enc.appendObject(b, m)
-	case time.Time:
-		b = append(b, '"')
-		b = x.AppendFormat(b, time.RFC3339Nano)
-		return append(b, '"'), nil
-	}
-	data, err := json.Marshal(v)
-	if err != nil {
-		return b, err
-	}
-	return append(b, data...), nil
-}
-
-func (enc *encoder) appendObject(b []byte, m map[string]any) ([]byte, error) {
-	entries := enc.sorted(m)
-	defer enc.release(entries)
-	b = append(b, '{')
-	var err error
-	for i, e := range entries {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendString(b, e.k)
-		b = append(b, ':')
-		if b, err = enc.appendJSON(b, e.v); err != nil {
-			return b, err
-		}
-	}
-	return append(b, '}'), nil
-}
-
-func (enc *encoder) appendArray(b []byte, a []any) ([]byte, error) {
-	b = append(b, '[')
-	var err error
-	for i, v := range a {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		if b, err = enc.appendJSON(b, v); err != nil {
-			return b, err
-		}
-	}
-	return append(b, ']'), nil
-}
+// appendJSON appends the JSON encoding of v to b: maps with their keys
+// sorted, encoding/json's formats for strings and numbers (see jsonenc).
+func (enc *encoder) appendJSON(b []byte, v any) ([]byte, error) { return enc.Append(b, v) }
 
 // sorted pushes m's entries, plus entries with a nil value for the extra
-// keys absent from m, onto the stack in key byte order (encoding/json's
-// order) and returns them; release pops them. Nested objects push above,
-// so the returned slice stays valid.
+// keys absent from m, in key order; release pops them.
 func (enc *encoder) sorted(m map[string]any, extra ...string) []entry {
-	start := len(enc.entries)
-	for k, v := range m {
-		enc.entries = append(enc.entries, entry{k, v})
-	}
-	for _, k := range extra {
-		if _, ok := m[k]; !ok {
-			enc.entries = append(enc.entries, entry{k: k})
-		}
-	}
-	entries := enc.entries[start:]
-	sortEntries(entries)
-	return entries
+	return enc.Sorted(m, extra...)
 }
 
-// sortEntries sorts by key: insertion sort for the small objects documents
-// are mostly made of, the standard library's sort beyond.
-func sortEntries(es []entry) {
-	if len(es) > 12 {
-		slices.SortFunc(es, func(a, b entry) int {
-			if a.k != "" && b.k != "" && a.k[0] != b.k[0] {
-				return int(a.k[0]) - int(b.k[0])
-			}
-			return strings.Compare(a.k, b.k)
-		})
-		return
-	}
-	for i := 1; i < len(es); i++ {
-		for j := i; j > 0 && keyLess(es[j].k, es[j-1].k); j-- {
-			es[j], es[j-1] = es[j-1], es[j]
-		}
-	}
-}
+func (enc *encoder) release(entries []entry) { enc.Release(entries) }
 
-// keyLess is a < b, deciding by the first bytes without a call into the
-// runtime's string comparison when they differ (as keys mostly do).
-func keyLess(a, b string) bool {
-	if a != "" && b != "" && a[0] != b[0] {
-		return a[0] < b[0]
-	}
-	return a < b
-}
-
-// release pops entries returned by sorted, clearing them so the stack does
-// not keep documents reachable.
-func (enc *encoder) release(entries []entry) {
-	clear(entries)
-	enc.entries = enc.entries[:len(enc.entries)-len(entries)]
-}
-
-// appendFloat formats like encoding/json: shortest representation,
-// exponent only for very large or small magnitudes; NaN and ±Inf are errors.
-func appendFloat(b []byte, f float64, bits int) ([]byte, error) {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return b, &json.UnsupportedValueError{Str: strconv.FormatFloat(f, 'g', -1, bits)}
-	}
-	abs := math.Abs(f)
-	format := byte('f')
-	if abs != 0 && (bits == 64 && (abs < 1e-6 || abs >= 1e21) || bits == 32 && (float32(abs) < 1e-6 || float32(abs) >= 1e21)) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, bits)
-	if format == 'e' {
-		// Clean up e-09 to e-9, as encoding/json does.
-		n := len(b)
-		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b, nil
-}
-
-const hexDigits = "0123456789abcdef"
-
-// plain marks the bytes that stand for themselves in a JSON string: ASCII
-// from space on, except the quote and the backslash.
-var plain = func() (t [256]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
-
-// SWAR constants: a byte of each in every lane of a uint64.
-const (
-	lanes01 = 0x0101010101010101
-	lanes80 = 0x8080808080808080
-)
-
-// plain8 reports whether the 8 bytes of x (one per lane) are all plain:
-// none is below 0x20, at or above 0x80, a quote or a backslash.
-func plain8(x uint64) bool {
-	below20 := (x - 0x20*lanes01) &^ x
-	quote := x ^ '"'*lanes01
-	backslash := x ^ '\\'*lanes01
-	quote = (quote - lanes01) &^ quote
-	backslash = (backslash - lanes01) &^ backslash
-	return (x|below20|quote|backslash)&lanes80 == 0
-}
-
-// appendString appends s as a JSON string. Control characters are escaped,
-// invalid UTF-8 becomes U+FFFD and U+2028/U+2029 are escaped, as with
-// encoding/json; "<", ">" and "&" are left alone (no HTML escaping: the
-// body is not HTML). Runs of plain ASCII are skipped 8 bytes at a time;
-// after a block that is not all plain, the next 8 bytes go one by one, so
-// text full of quotes (event.original) does not pay for failed attempts.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if i+8 <= len(s) {
-			w := s[i : i+8]
-			if plain8(uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
-				uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56) {
-				i += 8
-				continue
-			}
-		}
-		for end := min(i+8, len(s)); i < end; {
-			c := s[i]
-			if plain[c] {
-				i++
-				continue
-			}
-			if c < utf8.RuneSelf {
-				b = append(b, s[start:i]...)
-				b = appendEscape(b, c)
-				i++
-				start = i
-				continue
-			}
-			r, size := utf8.DecodeRuneInString(s[i:])
-			switch {
-			case r == utf8.RuneError && size == 1:
-				b = append(b, s[start:i]...)
-				b = append(b, `\ufffd`...)
-				start = i + size
-			case r == '\u2028' || r == '\u2029':
-				b = append(b, s[start:i]...)
-				b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-				start = i + size
-			}
-			i += size
-		}
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
-// appendEscape appends the escape of an ASCII byte that is not plain.
-func appendEscape(b []byte, c byte) []byte {
-	switch c {
-	case '"', '\\':
-		return append(b, '\\', c)
-	case '\n':
-		return append(b, '\\', 'n')
-	case '\r':
-		return append(b, '\\', 'r')
-	case '\t':
-		return append(b, '\\', 't')
-	case '\b':
-		return append(b, '\\', 'b')
-	case '\f':
-		return append(b, '\\', 'f')
-	}
-	return append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-}
+// appendString appends s as a JSON string, as encoding/json does without
+// HTML escaping.
+func appendString(b []byte, s string) []byte { return jsonenc.AppendString(b, s) }

@@ -2,6 +2,7 @@ package elasticsearch
 
 import (
 	"bytes"
+	"errors"
 
 	"akship/agent"
 )
@@ -17,11 +18,13 @@ type scratch struct {
 const maxScratch = 16 << 20
 
 // Encode serialises the events' documents into Encoded and drops their
-// Fields (agent.Encoder). It runs in the pipeline's processor workers, so
+// Fields and FieldsJSON (agent.Encoder). It runs in the pipeline's processor workers, so
 // documents spend their wait for a bulk request as compact bytes instead of
 // trees of maps (which the garbage collector would scan at every cycle),
 // and the encoding runs in parallel. The documents of a batch share one
-// buffer of exactly their size. An event whose document cannot be encoded
+// buffer of exactly their size, except those a processor serialised
+// (FieldsJSON), which become their own Encoded where their spare capacity
+// holds data_stream (see adopt). An event whose document cannot be encoded
 // is left as it is, for Write to reject with the reason.
 func (o *Output) Encode(events []*agent.Event) {
 	var sc *scratch
@@ -34,8 +37,11 @@ func (o *Output) Encode(events []*agent.Event) {
 	for _, e := range events {
 		mark := len(sc.buf)
 		var err error
-		if e.Encoded == nil {
-			sc.buf, err = sc.enc.appendDocument(sc.buf, e.Document(), o.routeOf(e.Dataset))
+		switch {
+		case e.Encoded != nil:
+		case adopt(e, o.routeOf(e.Dataset)):
+		default:
+			sc.buf, err = sc.enc.appendEvent(sc.buf, e, o.routeOf(e.Dataset))
 		}
 		if err != nil || e.Encoded != nil {
 			sc.buf = sc.buf[:mark]
@@ -43,11 +49,14 @@ func (o *Output) Encode(events []*agent.Event) {
 		sc.ends = append(sc.ends, len(sc.buf))
 	}
 	// Clone allocates without zeroing what the copy overwrites.
-	all := bytes.Clone(sc.buf)
+	var all []byte
+	if len(sc.buf) > 0 {
+		all = bytes.Clone(sc.buf)
+	}
 	start := 0
 	for i, e := range events {
 		if end := sc.ends[i]; end > start {
-			e.Encoded, e.Fields = all[start:end:end], nil
+			e.Encoded, e.Fields, e.FieldsJSON = all[start:end:end], nil, nil
 			start = end
 		}
 	}
@@ -58,4 +67,45 @@ func (o *Output) Encode(events []*agent.Event) {
 	case o.scratch <- sc:
 	default:
 	}
+}
+
+// appendEvent appends the source of an event's document: its FieldsJSON
+// with data_stream added as the last key (the producer of FieldsJSON sets
+// event.dataset, see agent.Event), else its Document() encoded by
+// appendDocument.
+func (enc *encoder) appendEvent(b []byte, e *agent.Event, r *route) ([]byte, error) {
+	if e.Fields != nil || e.FieldsJSON == nil {
+		return enc.appendDocument(b, e.Document(), r)
+	}
+	doc := e.FieldsJSON
+	n := len(doc)
+	if n < 2 || doc[0] != '{' || doc[n-1] != '}' {
+		return b, errNotObject
+	}
+	b = append(b, doc[:n-1]...)
+	if n > 2 {
+		b = append(b, ',')
+	}
+	b = append(b, `"data_stream":`...)
+	b = append(b, r.dataStream...)
+	return append(b, '}'), nil
+}
+
+var errNotObject = errors.New("the serialised document (FieldsJSON) is not a JSON object")
+
+// adopt turns a document a processor serialised into the event's Encoded
+// without copying it, as agent.Event allows: data_stream is appended in
+// place, within FieldsJSON's spare capacity. It reports false, changing
+// nothing, when the capacity is short or there is no such document.
+func adopt(e *agent.Event, r *route) bool {
+	doc := e.FieldsJSON
+	n := len(doc)
+	if e.Fields != nil || n < 3 || doc[0] != '{' || doc[n-1] != '}' ||
+		cap(doc)-n < len(`,"data_stream":`)+len(r.dataStream) {
+		return false
+	}
+	doc = append(doc[:n-1], `,"data_stream":`...)
+	doc = append(doc, r.dataStream...)
+	e.Encoded, e.FieldsJSON = append(doc, '}'), nil
+	return true
 }

@@ -3,6 +3,7 @@ package elasticsearch
 import (
 	"errors"
 	"math"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -103,5 +104,62 @@ func TestEncodeConcurrently(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Fatal(err)
+	}
+}
+
+// serialisedEvents are events a processor serialised (FieldsJSON): with the
+// spare capacity processors leave, with none, and an empty object.
+func serialisedEvents() []*agent.Event {
+	doc := `{"@timestamp":"2026-03-01T00:00:00.000Z","event":{"dataset":"authentik.event","original":"{}"},"m":17,"n":12345678901234567890}`
+	spare := append(make([]byte, 0, len(doc)+agent.FieldsJSONSpare), doc...)
+	return []*agent.Event{
+		{Dataset: agent.DatasetEvent, ID: "spare", FieldsJSON: spare},
+		{Dataset: agent.DatasetEvent, ID: "exact", FieldsJSON: []byte(doc)},
+		{Dataset: agent.DatasetUser, ID: "empty", FieldsJSON: []byte(`{}`)},
+	}
+}
+
+func TestSerialisedDocumentsGetDataStream(t *testing.T) {
+	o, _, _ := startOutput(t, testConfig("http://127.0.0.1:1"))
+	want, failed := bulkBytes(t, o, serialisedEvents())
+	if len(failed) > 0 {
+		t.Fatalf("Write failed serialised documents: %v", failed)
+	}
+	for _, line := range []string{
+		`{"create":{"_index":"logs-authentik.event-default","_id":"spare"}}` + "\n" +
+			`{"@timestamp":"2026-03-01T00:00:00.000Z","event":{"dataset":"authentik.event","original":"{}"},"m":17,"n":12345678901234567890,` +
+			`"data_stream":{"dataset":"authentik.event","namespace":"default","type":"logs"}}` + "\n",
+		`{"create":{"_index":"logs-authentik.user-default","_id":"empty"}}` + "\n" +
+			`{"data_stream":{"dataset":"authentik.user","namespace":"default","type":"logs"}}` + "\n",
+	} {
+		if !strings.Contains(want, line) {
+			t.Errorf("body lacks %s\nbody:\n%s", line, want)
+		}
+	}
+	ahead := serialisedEvents()
+	spare := ahead[0].FieldsJSON
+	o.Encode(ahead)
+	for i, e := range ahead {
+		if e.FieldsJSON != nil || len(e.Encoded) == 0 {
+			t.Errorf("event %d: FieldsJSON kept (%v) or nothing encoded", i, e.FieldsJSON != nil)
+		}
+	}
+	if &ahead[0].Encoded[0] != &spare[0] {
+		t.Error("a document with spare capacity was copied instead of taken over")
+	}
+	if got, _ := bulkBytes(t, o, ahead); got != want {
+		t.Errorf("body after Encode differs:\n%s", cmp.Diff(want, got))
+	}
+	// The dead-letter path decodes numbers as the mapping decodes records.
+	if doc := ahead[1].Document(); doc["m"] != int64(17) || doc["n"] != 1.2345678901234567e19 {
+		t.Errorf("Document() numbers: m = %#v, n = %#v", doc["m"], doc["n"])
+	}
+}
+
+func TestSerialisedDocumentThatIsNotAnObject(t *testing.T) {
+	o, _, _ := startOutput(t, testConfig("http://127.0.0.1:1"))
+	evs := []*agent.Event{{Dataset: agent.DatasetEvent, ID: "bad", FieldsJSON: []byte(`[1]`)}}
+	if _, failed := bulkBytes(t, o, evs); failed[0] == nil || !agent.IsPermanent(failed[0]) {
+		t.Errorf("a FieldsJSON that is not an object was not refused as permanent: %v", failed)
 	}
 }

@@ -109,6 +109,10 @@ func (o *Output) writeDataset(d agent.Dataset, all []*agent.Event, idx []int, fa
 	enc.SetEscapeHTML(false)
 	written := 0
 	for _, i := range idx {
+		if e := all[i]; e.Fields == nil && appendSerialised(&o.buf, e) {
+			written++
+			continue
+		}
 		if err := enc.Encode(withDataset(all[i])); err != nil {
 			failed[i] = agent.Permanent(fmt.Errorf("encoding document %s failed: %w", all[i].ID, err))
 			continue
@@ -194,6 +198,27 @@ func (o *Output) Close(context.Context) error {
 		delete(o.files, d)
 	}
 	return firstErr
+}
+
+// appendSerialised writes an event's FieldsJSON as a line, with
+// data_stream.dataset added as its last key (FieldsJSON already holds
+// event.dataset, see agent.Event). It reports false, writing nothing, for
+// an event without a serialised document.
+func appendSerialised(buf *bytes.Buffer, e *agent.Event) bool {
+	doc := e.FieldsJSON
+	n := len(doc)
+	if n < 2 || doc[0] != '{' || doc[n-1] != '}' {
+		return false
+	}
+	buf.Write(doc[:n-1])
+	if n > 2 {
+		buf.WriteByte(',')
+	}
+	buf.WriteString(`"data_stream":{"dataset":`)
+	ds, _ := json.Marshal(e.Dataset.DataStreamDataset())
+	buf.Write(ds)
+	buf.WriteString("}}\n")
+	return true
 }
 
 // withDataset returns the event's document with data_stream.dataset and

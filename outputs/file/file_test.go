@@ -112,3 +112,27 @@ func TestUnwritableFileFailsOnlyItsDataset(t *testing.T) {
 		t.Errorf("event file has %d lines, want 1", n)
 	}
 }
+
+func TestWriteSerialisedDocument(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Path = t.TempDir()
+	o := New(cfg, nil, nil)
+	ctx := context.Background()
+	if err := o.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e := event(agent.DatasetEvent, "e1")
+	e.FieldsJSON = []byte(`{"event":{"dataset":"authentik.event","original":"{\"pk\":\"e1\"}"},"n":12345678901234567890}`)
+	if err := o.Write(ctx, []*agent.Event{e}); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(o.FilePath(agent.DatasetEvent))
+	want := `{"event":{"dataset":"authentik.event","original":"{\"pk\":\"e1\"}"},"n":12345678901234567890,` +
+		`"data_stream":{"dataset":"authentik.event"}}` + "\n"
+	if string(raw) != want {
+		t.Errorf("file = %s, want %s", raw, want)
+	}
+}

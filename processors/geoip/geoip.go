@@ -23,9 +23,12 @@ type DB struct {
 	// which every address of the same network shares: decoding a record
 	// costs most of a lookup, and the same networks come back all the time.
 	cities *lru.Cache[uintptr, cityFields]
+	// networks does the same for ASN records.
+	networks *lru.Cache[uintptr, asnFields]
 }
 
-// recordCacheSize bounds the decoded City records kept in memory.
+// recordCacheSize bounds the decoded records of each database kept in
+// memory.
 const recordCacheSize = 4096
 
 // Open opens and verifies the databases named in cfg. A missing, corrupt or
@@ -39,7 +42,11 @@ func Open(cfg Config) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{cities: cities}
+	networks, err := lru.New[uintptr, asnFields](recordCacheSize)
+	if err != nil {
+		return nil, err
+	}
+	db := &DB{cities: cities, networks: networks}
 	if cfg.CityDatabase != "" {
 		db.city, err = openVerified(cfg.CityDatabase, "city_database", "City", "Enterprise")
 		if err != nil {

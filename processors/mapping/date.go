@@ -145,3 +145,66 @@ func (p *dateParser) zone() *time.Location {
 	}
 	return time.FixedZone("", sign*(h*3600+m*60))
 }
+
+// appendUTCDate appends formatDate of the date s when s is in the form
+// authentik writes, yyyy-MM-ddTHH:mm:ss[.fraction]Z: the same digits,
+// the fraction cut or padded to milliseconds. ok is false, and nothing
+// appended, for anything else, which takes parseISO8601. The twin uses it
+// for its dates; the tests hold it to parseISO8601 and formatDate.
+func appendUTCDate(b []byte, s string) (_ []byte, ok bool) {
+	n := len(s)
+	if n < 20 || s[n-1] != 'Z' || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+		return b, false
+	}
+	frac := s[19 : n-1]
+	if frac != "" && (frac[0] != '.' || len(frac) < 2 || len(frac) > 10) {
+		return b, false
+	}
+	for i := 0; i < 19; i++ {
+		if i != 4 && i != 7 && i != 10 && i != 13 && i != 16 && (s[i] < '0' || s[i] > '9') {
+			return b, false
+		}
+	}
+	for i := 1; i < len(frac); i++ {
+		if frac[i] < '0' || frac[i] > '9' {
+			return b, false
+		}
+	}
+	num := func(i, j int) int {
+		v := 0
+		for ; i < j; i++ {
+			v = v*10 + int(s[i]-'0')
+		}
+		return v
+	}
+	year, month, day := num(0, 4), num(5, 7), num(8, 10)
+	if month < 1 || month > 12 || day < 1 || day > daysIn(month, year) ||
+		num(11, 13) > 23 || num(14, 16) > 59 || num(17, 19) > 59 {
+		return b, false
+	}
+	b = append(b, s[:19]...)
+	b = append(b, '.')
+	for i := 1; i <= 3; i++ {
+		if i < len(frac) {
+			b = append(b, frac[i])
+		} else {
+			b = append(b, '0')
+		}
+	}
+	return append(b, 'Z'), true
+}
+
+// daysIn is the number of days of a month of the proleptic Gregorian
+// calendar, as time.Date counts them.
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}

@@ -43,24 +43,45 @@ var eventCategories = map[string]eventCategory{
 // place with with(): where the value is read and how it is converted.
 var eventConversions = []struct {
 	path    string
-	convert func(any) any
+	convert conversion
 	keys    []string // path split at the dots, filled in by init
 }{
-	{"context.model.pk", toString, nil},
-	{"context.request.user.pk", toString, nil},
-	{"context.authorized_application.pk", toString, nil},
-	{"context.binding.pk", toString, nil},
-	{"context.request.context.event.pk", toString, nil},
-	{"context.request.obj.pk", toString, nil},
-	{"context.secret.pk", toString, nil},
-	{"context.stage.pk", toString, nil},
-	{"context.token.pk", toString, nil},
-	{"context.result.passing", toBool, nil},
-	{"context.created", toBool, nil},
-	{"expires", esDate, nil},
-	{"user.is_anonymous", toBool, nil},
-	{"user.on_behalf_of.pk", toString, nil},
-	{"user.pk", toString, nil},
+	{"context.model.pk", convString, nil},
+	{"context.request.user.pk", convString, nil},
+	{"context.authorized_application.pk", convString, nil},
+	{"context.binding.pk", convString, nil},
+	{"context.request.context.event.pk", convString, nil},
+	{"context.request.obj.pk", convString, nil},
+	{"context.secret.pk", convString, nil},
+	{"context.stage.pk", convString, nil},
+	{"context.token.pk", convString, nil},
+	{"context.result.passing", convBool, nil},
+	{"context.created", convBool, nil},
+	{"expires", convDate, nil},
+	{"user.is_anonymous", convBool, nil},
+	{"user.on_behalf_of.pk", convString, nil},
+	{"user.pk", convString, nil},
+}
+
+// conversion names one of the program's conversion functions.
+type conversion int
+
+// The conversions: to_string, to_bool, es_date.
+const (
+	convString conversion = 1 + iota
+	convBool
+	convDate
+)
+
+// apply converts v as the function does.
+func (c conversion) apply(v any) any {
+	switch c {
+	case convString:
+		return toString(v)
+	case convBool:
+		return toBool(v)
+	}
+	return esDate(v)
 }
 
 // eventDuplicateKeys is eventDuplicates split at the dots.
@@ -163,7 +184,7 @@ func authentikEvent(record map[string]any, ip, created any, tags []string) map[s
 	for i, c := range eventConversions {
 		var v any
 		if v, found[i] = lookupPath(record, c.keys...); found[i] {
-			converted[i] = c.convert(v)
+			converted[i] = c.convert.apply(v)
 		}
 	}
 	record["client_ip"], record["created"] = ip, created

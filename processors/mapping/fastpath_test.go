@@ -1,6 +1,8 @@
 package mapping
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -11,35 +13,79 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"akship/agent"
+	"akship/internal/jsonenc"
 )
 
 // interpreted returns a copy of m that maps every dataset with its CEL
-// program, without the Go fast paths.
+// program, without the Go twins.
 func interpreted(m *Mapper) *Mapper {
+	return variant(m, func(dm *datasetMapper) { dm.fast, dm.direct = nil, false })
+}
+
+// treeTwin returns a copy of m whose event twin builds the document as
+// maps (mapEventFast, as with an extended program) instead of writing its
+// JSON.
+func treeTwin(m *Mapper) *Mapper {
+	return variant(m, func(dm *datasetMapper) { dm.direct = false })
+}
+
+func variant(m *Mapper, change func(*datasetMapper)) *Mapper {
 	c := *m
 	c.datasets = maps.Clone(m.datasets)
 	for d, dm := range c.datasets {
 		plain := *dm
-		plain.fast = nil
+		change(&plain)
 		c.datasets[d] = &plain
 	}
 	return &c
 }
 
-// checkFastPath maps raw with the fast path and with the CEL program and
-// requires the same document.
+// checkFastPath maps raw with the Go twins and with the CEL program and
+// requires the same document: the twin that builds maps gives an equal
+// document, and the twin that writes JSON gives exactly the bytes the
+// Elasticsearch output's encoder gives for the CEL document, which also
+// decode to equal values (or, for a record it leaves to the map path, an
+// equal document).
 func checkFastPath(t testing.TB, m *Mapper, d agent.Dataset, raw []byte) {
 	t.Helper()
-	if m.datasets[d].fast == nil {
+	dm := m.datasets[d]
+	if dm.fast == nil {
 		return
 	}
-	fast, fastErr := m.Map(d, raw, goldenCollected)
 	slow, slowErr := interpreted(m).Map(d, raw, goldenCollected)
-	if fmt.Sprint(fastErr) != fmt.Sprint(slowErr) || !reflect.DeepEqual(fast, slow) {
-		fj, _ := json.MarshalIndent(fast, "", " ")
+	tree, treeErr := treeTwin(m).Map(d, raw, goldenCollected)
+	if fmt.Sprint(treeErr) != fmt.Sprint(slowErr) || !reflect.DeepEqual(tree, slow) {
+		fj, _ := json.MarshalIndent(tree, "", " ")
 		sj, _ := json.MarshalIndent(slow, "", " ")
 		t.Fatalf("fast path and %s differ for %q (-cel +fast):\n%s\nerrors: %v / %v",
-			m.datasets[d].program.name, raw, cmp.Diff(string(sj), string(fj)), slowErr, fastErr)
+			dm.program.name, raw, cmp.Diff(string(sj), string(fj)), slowErr, treeErr)
+	}
+	if !dm.direct {
+		return
+	}
+	invalid := twinInvalid.Load()
+	doc, js, err := m.mapDocument(context.Background(), d, raw, goldenCollected)
+	if twinInvalid.Load() != invalid {
+		t.Fatalf("the JSON twin wrote invalid JSON for %q", raw)
+	}
+	if fmt.Sprint(err) != fmt.Sprint(slowErr) {
+		t.Fatalf("JSON twin error %v, CEL %v, for %q", err, slowErr, raw)
+	}
+	if js == nil {
+		if !reflect.DeepEqual(doc, slow) {
+			t.Fatalf("JSON twin's map path and %s differ for %q:\n%s", dm.program.name, raw, cmp.Diff(slow, doc))
+		}
+		return
+	}
+	want, err := (&jsonenc.Encoder{}).Append(nil, slow)
+	if err != nil {
+		t.Fatalf("the CEL document does not encode: %v", err)
+	}
+	got, gotErr := parseJSON(js)
+	shipped, wantErr := parseJSON(want)
+	if gotErr != nil || wantErr != nil || !reflect.DeepEqual(got, shipped) || !bytes.Equal(js, want) {
+		t.Fatalf("JSON twin and %s differ for %q (-cel +twin):\n%s\ndecoded (-cel +twin):\n%s\nerrors: %v / %v",
+			dm.program.name, raw, cmp.Diff(string(want), string(js)), cmp.Diff(shipped, got), wantErr, gotErr)
 	}
 }
 

@@ -3,6 +3,8 @@ package mapping
 import (
 	"slices"
 	"time"
+
+	"akship/internal/jsonenc"
 )
 
 // finish completes a mapped document the way the reference's pipeline
@@ -10,13 +12,16 @@ import (
 // finisher), event.original set to the record exactly as received, the
 // configured tags, @timestamp defaulting to the collection time, and, when
 // anything failed, error.message, event.kind pipeline_error and the tag
-// preserve_original_event.
-func finish(doc map[string]any, f *finisher, original string, collected time.Time, tags []string) {
+// preserve_original_event. event.dataset is set to dataset, as
+// Elasticsearch's data stream would set it (the native twin writes it
+// too, so the output need not add it).
+func finish(doc map[string]any, f *finisher, original string, collected time.Time, tags []string, dataset string) {
 	f.cleanMap(doc)
 	event := childMap(doc, "event")
 	if original != "" {
 		event["original"] = original
 	}
+	event["dataset"] = dataset
 	if _, ok := doc["@timestamp"]; !ok {
 		doc["@timestamp"] = formatDate(collected)
 	}
@@ -79,4 +84,21 @@ func addErrorMessages(errObj map[string]any, msgs []string) {
 		return
 	}
 	errObj["message"] = all
+}
+
+// tagsJSON encodes the tags finish sets (see above), as the document's
+// "tags" key: without and with the tag preserve_original_event; empty
+// when there are no tags.
+func tagsJSON(tags []string) (out [2]string) {
+	var all []any
+	for _, t := range tags {
+		all = addUnique(all, t)
+	}
+	for i, l := range [][]any{all, addUnique(slices.Clone(all), "preserve_original_event")} {
+		if len(l) > 0 {
+			b, _ := (&jsonenc.Encoder{}).Append([]byte(`,"tags":`), l)
+			out[i] = string(b)
+		}
+	}
+	return out
 }

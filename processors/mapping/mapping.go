@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/google/cel-go/common/types"
@@ -34,13 +35,20 @@ type Mapper struct {
 
 // datasetMapper holds one dataset's compiled programs and tags.
 type datasetMapper struct {
+	dataset string // event.dataset, e.g. authentik.event
 	program *compiled
 	// fast, when set, replaces program: a Go twin of the default program
 	// (see fastevent.go).
-	fast    func(record map[string]any, tags []string, collected time.Time) map[string]any
-	extend  *compiled // nil without an extend program
-	tags    []string
-	tagsVal ref.Val
+	fast func(record map[string]any, tags []string, collected time.Time) map[string]any
+	// direct is set when the twin writes the document's JSON itself (see
+	// eventjson.go): fast is set and nothing extends the document.
+	direct   bool
+	enrich   enrichers
+	preserve bool      // tags hold preserve_duplicate_custom_fields
+	tagsJSON [2]string // ,"tags":[...] without and with preserve_original_event
+	extend   *compiled // nil without an extend program
+	tags     []string
+	tagsVal  ref.Val
 }
 
 // New validates cfg, opens the GeoIP databases, loads the user-agent
@@ -78,8 +86,10 @@ func New(cfg Config, log *slog.Logger) (*Mapper, error) {
 }
 
 func newDatasetMapper(d agent.Dataset, dc DatasetConfig, e enrichers) (*datasetMapper, error) {
-	dm := &datasetMapper{tags: append([]string(nil), dc.Tags...)}
+	dm := &datasetMapper{dataset: d.DataStreamDataset(), enrich: e, tags: append([]string(nil), dc.Tags...)}
 	dm.tagsVal = adapter.NativeToValue(dm.tags)
+	dm.preserve = slices.Contains(dm.tags, "preserve_duplicate_custom_fields")
+	dm.tagsJSON = tagsJSON(dm.tags)
 	src, name, err := source(d, "program", dc.Program, dc.ProgramFile, func() (string, string, error) {
 		src, err := DefaultProgram(d)
 		return src, "programs/" + string(d) + ".cel", err
@@ -101,6 +111,7 @@ func newDatasetMapper(d agent.Dataset, dc DatasetConfig, e enrichers) (*datasetM
 		return "", "", nil
 	})
 	if err != nil || src == "" {
+		dm.direct = dm.fast != nil && err == nil
 		return dm, err
 	}
 	if env, err = newEnv(e, true); err != nil {
@@ -120,15 +131,39 @@ func (m *Mapper) Close() error { return m.geo.Close() }
 // with event.original, error.message and event.kind pipeline_error. A step
 // that fails on a value (an invalid IP, a bad date) is not an error: it is
 // reported in the document's error.message and the rest is mapped.
+//
+// Where the native twin writes the document's JSON itself, Map returns
+// that JSON decoded, as parseJSON decodes records: what is shipped.
 func (m *Mapper) Map(d agent.Dataset, raw []byte, collected time.Time) (map[string]any, error) {
-	return m.mapContext(context.Background(), d, raw, collected)
+	doc, js, err := m.mapDocument(context.Background(), d, raw, collected)
+	if js != nil {
+		v, perr := parseJSON(js)
+		if doc, _ = v.(map[string]any); perr != nil || doc == nil {
+			return nil, fmt.Errorf("%w: the native twin wrote invalid JSON: %v", ErrEvaluation, perr)
+		}
+	}
+	return doc, err
 }
 
-func (m *Mapper) mapContext(ctx context.Context, d agent.Dataset, raw []byte, collected time.Time) (map[string]any, error) {
+// mapDocument maps one record to its document: the JSON the event
+// program's native twin writes (js, a new slice; see eventjson.go), when
+// the dataset uses it and the record suits it, else a document of maps.
+func (m *Mapper) mapDocument(ctx context.Context, d agent.Dataset, raw []byte, collected time.Time) (doc map[string]any, js []byte, err error) {
 	dm, ok := m.datasets[d]
 	if !ok {
-		return nil, fmt.Errorf("unknown dataset %q", d)
+		return nil, nil, fmt.Errorf("unknown dataset %q", d)
 	}
+	if dm.direct {
+		if js, ok := dm.mapJSON(raw, collected); ok {
+			return nil, js, nil
+		}
+	}
+	doc, err = dm.mapTree(ctx, raw, collected)
+	return doc, nil, err
+}
+
+// mapTree maps a record to a document of maps.
+func (dm *datasetMapper) mapTree(ctx context.Context, raw []byte, collected time.Time) (map[string]any, error) {
 	var f finisher
 	record, original, err := decodeRecord(raw)
 	if err != nil {
@@ -142,7 +177,7 @@ func (m *Mapper) mapContext(ctx context.Context, d agent.Dataset, raw []byte, co
 			doc = map[string]any{}
 		}
 	}
-	finish(doc, &f, original, collected, dm.tags)
+	finish(doc, &f, original, collected, dm.tags, dm.dataset)
 	// One error, not errors.Join: callers that flatten joined errors (the
 	// map command) must keep MapNDJSON's "line N:" prefix on it.
 	switch {

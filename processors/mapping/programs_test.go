@@ -30,7 +30,7 @@ func TestReplaceProgram(t *testing.T) {
 	want := map[string]any{
 		"user":       map[string]any{"name": "ANA"},
 		"labels":     map[string]any{"tags": int64(2)},
-		"event":      map[string]any{"original": `{"username":"ana"}`},
+		"event":      map[string]any{"original": `{"username":"ana"}`, "dataset": "authentik.user"},
 		"tags":       []any{"forwarded", "authentik-user"},
 		"@timestamp": "2024-10-05T12:00:00.000Z",
 	}
@@ -151,8 +151,11 @@ func TestProcessor(t *testing.T) {
 	if err := p.Process(context.Background(), e); err != nil {
 		t.Fatal(err)
 	}
-	if e.Fields["user"].(map[string]any)["name"] != "jane.doe" {
-		t.Errorf("Fields = %v", e.Fields)
+	if e.Fields != nil || e.FieldsJSON == nil {
+		t.Errorf("the event twin did not write the document's JSON: Fields = %v", e.Fields)
+	}
+	if doc := e.Document(); doc["user"].(map[string]any)["name"] != "jane.doe" {
+		t.Errorf("document = %v", doc)
 	}
 
 	bad := &agent.Event{Dataset: agent.DatasetEvent, Raw: []byte(`{"pk":`), Collected: goldenCollected}

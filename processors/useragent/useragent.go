@@ -5,10 +5,13 @@ package useragent
 
 import (
 	"fmt"
+	"strings"
 	"unicode/utf8"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/ua-parser/uap-go/uaparser"
+
+	"akship/internal/jsonenc"
 )
 
 // UserAgent is a parsed agent. Empty strings are fields the reference does
@@ -21,6 +24,8 @@ type UserAgent struct {
 	OSVersion  string
 	OSFull     string // "<os name> <os version>"
 	DeviceName string // "Other" when no pattern knows the device
+
+	json []byte // Fields as JSON, made with the parse and cached with it
 }
 
 // Parser parses user agents. It is safe for concurrent use.
@@ -50,16 +55,18 @@ func New(cfg Config) (*Parser, error) {
 }
 
 // Parse returns the parsed form of s, from the cache when it was seen
-// recently.
+// recently. s may be a view of a buffer the caller reuses: what Parse
+// keeps (the cache key, Original) is a copy.
 func (p *Parser) Parse(s string) UserAgent {
 	if p.cache != nil {
 		if ua, ok := p.cache.Get(s); ok {
 			return ua
 		}
 	}
-	ua := p.parse(s)
+	ua := p.parse(strings.Clone(s))
+	ua.json = ua.appendFields(nil)
 	if p.cache != nil {
-		p.cache.Add(s, ua)
+		p.cache.Add(ua.Original, ua)
 	}
 	return ua
 }
@@ -116,4 +123,39 @@ func (ua UserAgent) Fields() map[string]any {
 		out["os"] = os
 	}
 	return out
+}
+
+// AppendJSON appends Fields as a JSON object with its keys sorted as
+// akship's encoder sorts them (device, name, original, os, version),
+// leaving out empty values, or nothing when there are none. A parsed agent
+// carries it ready, so a cached agent costs a copy.
+func (ua UserAgent) AppendJSON(b []byte) []byte {
+	if ua.json != nil {
+		return append(b, ua.json...)
+	}
+	return ua.appendFields(b)
+}
+
+func (ua UserAgent) appendFields(b []byte) []byte {
+	o := jsonenc.StartObject(b)
+	if ua.DeviceName != "" {
+		o.Key("device")
+		o.B = append(o.B, `{"name":`...)
+		o.B = jsonenc.AppendString(o.B, ua.DeviceName)
+		o.B = append(o.B, '}')
+	}
+	o.String("name", ua.Name)
+	o.String("original", ua.Original)
+	if ua.OSName != "" {
+		o.Key("os")
+		os := jsonenc.StartObject(o.B)
+		if ua.OSVersion != "" {
+			os.String("full", ua.OSFull)
+		}
+		os.String("name", ua.OSName)
+		os.String("version", ua.OSVersion)
+		o.B = os.End()
+	}
+	o.String("version", ua.Version)
+	return o.End()
 }

@@ -1,4 +1,4 @@
-package elasticsearch
+package jsonenc
 
 import (
 	"bytes"
@@ -40,7 +40,7 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := (&encoder{}).appendJSON(nil, tt.v)
+			got, err := (&Encoder{}).Append(nil, tt.v)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -51,7 +51,7 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 				t.Fatal(err)
 			}
 			if string(got) != string(bytes.TrimSuffix(want.Bytes(), []byte("\n"))) {
-				t.Errorf("appendJSON = %s\nencoding/json = %s", got, want.Bytes())
+				t.Errorf("Append = %s\nencoding/json = %s", got, want.Bytes())
 			}
 		})
 	}
@@ -59,8 +59,8 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 
 func TestAppendJSONRejectsNaN(t *testing.T) {
 	for _, v := range []any{math.NaN(), math.Inf(1), map[string]any{"x": []any{math.Inf(-1)}}} {
-		if _, err := (&encoder{}).appendJSON(nil, v); err == nil {
-			t.Errorf("appendJSON(%v) succeeded", v)
+		if _, err := (&Encoder{}).Append(nil, v); err == nil {
+			t.Errorf("Append(%v) succeeded", v)
 		}
 	}
 }
@@ -79,8 +79,8 @@ func FuzzAppendString(f *testing.F) {
 		if err := enc.Encode(s); err != nil {
 			t.Fatal(err)
 		}
-		if got := appendString(nil, s); string(got) != string(bytes.TrimSuffix(want.Bytes(), []byte("\n"))) {
-			t.Errorf("appendString(%q) = %s, encoding/json %s", s, got, want.Bytes())
+		if got := AppendString(nil, s); string(got) != string(bytes.TrimSuffix(want.Bytes(), []byte("\n"))) {
+			t.Errorf("AppendString(%q) = %s, encoding/json %s", s, got, want.Bytes())
 		}
 	})
 }
@@ -91,14 +91,25 @@ func TestSortEntries(t *testing.T) {
 		for i := range n {
 			m[string(rune('a'+(i*7)%26))+string(rune('a'+i%26))+strconv.Itoa(i)] = i
 		}
-		enc := &encoder{}
-		es := enc.sorted(m, "zz-extra", "a")
-		if !slices.IsSortedFunc(es, func(a, b entry) int { return strings.Compare(a.k, b.k) }) || len(es) != n+2 {
+		enc := &Encoder{}
+		es := enc.Sorted(m, "zz-extra", "a")
+		if !slices.IsSortedFunc(es, func(a, b Entry) int { return strings.Compare(a.K, b.K) }) || len(es) != n+2 {
 			t.Errorf("n=%d: %v", n, es)
 		}
-		enc.release(es)
+		enc.Release(es)
 		if len(enc.entries) != 0 {
 			t.Errorf("n=%d: %d entries left after release", n, len(enc.entries))
 		}
+	}
+}
+
+// BenchmarkAppendString encodes a record as event.original is encoded:
+// compact JSON, a quote every few bytes.
+func BenchmarkAppendString(b *testing.B) {
+	s := `{"pk":"5b0cf5e5-7f44-4a8a-9e8a-1f0b7c3d2e11","user":{"pk":17,"email":"jane.doe@corp.example","username":"jane.doe"},"action":"login","app":"authentik.events.signals","context":{"auth_method":"password","http_request":{"args":{"next":"/if/user/"},"path":"/api/v3/flows/executor/default-authentication-flow/","method":"POST","user_agent":"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.6478.127 Safari/537.36"},"auth_method_args":{}},"client_ip":"89.160.20.115","created":"2024-09-02T08:15:42.118734Z","expires":"2025-09-02T08:15:42.101122Z","brand":{"pk":"0bb0bcf421994958b51ffc2627ea8fe6","app":"authentik_brands","name":"Default brand","model_name":"brand"}}`
+	buf := make([]byte, 0, 2*len(s))
+	b.SetBytes(int64(len(s)))
+	for b.Loop() {
+		buf = AppendString(buf[:0], s)
 	}
 }
