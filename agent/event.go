@@ -8,8 +8,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"strings"
 	"time"
+
+	"akship/internal/jsonnum"
 )
 
 // Dataset names the kind of authentik record an event came from. It selects
@@ -122,8 +123,8 @@ func (e *Event) Document() map[string]any {
 	return e.MinimalDocument()
 }
 
-// decodeDocument decodes a serialised document (see Document for numbers;
-// one beyond float64 keeps its text).
+// decodeDocument decodes a serialised document, numbers as jsonnum gives
+// them (see Document).
 func decodeDocument(b []byte) (map[string]any, bool) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
@@ -131,31 +132,7 @@ func decodeDocument(b []byte) (map[string]any, bool) {
 	if dec.Decode(&doc) != nil || doc == nil {
 		return nil, false
 	}
-	return documentNumbers(doc).(map[string]any), true
-}
-
-func documentNumbers(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			x[k] = documentNumbers(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = documentNumbers(e)
-		}
-	case json.Number:
-		if !strings.ContainsAny(string(x), ".eE") {
-			if n, err := x.Int64(); err == nil {
-				return n
-			}
-		}
-		if f, err := x.Float64(); err == nil {
-			return f
-		}
-		return string(x)
-	}
-	return v
+	return jsonnum.Replace(doc).(map[string]any), true
 }
 
 // AckFunc reports the fate of a batch back to the input that produced it.

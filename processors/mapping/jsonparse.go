@@ -6,12 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 	"unsafe"
 
 	"github.com/valyala/fastjson"
+
+	"akship/internal/jsonnum"
 )
 
 // parsers are reused across records; fastjson's parser keeps its buffers.
@@ -161,39 +162,11 @@ func stdParse(data []byte) (any, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, errTrailing
 	}
-	return stdNumbers(v), nil
+	return jsonnum.Replace(v), nil
 }
 
-// stdNumbers replaces encoding/json's json.Number values in place.
-func stdNumbers(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			x[k] = stdNumbers(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = stdNumbers(e)
-		}
-	case json.Number:
-		return number(string(x), !strings.ContainsAny(string(x), ".eE"))
-	}
-	return v
-}
-
-// number converts a valid JSON number's text.
-func number(s string, integral bool) any {
-	if integral {
-		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-			return n
-		}
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return s // beyond float64 (1e400): keep the digits rather than infinity
-	}
-	return f
-}
+// number converts a valid JSON number's text (see jsonnum).
+func number(s string, integral bool) any { return jsonnum.Value(s, integral) }
 
 // unsafeString views b as a string without copying; b must not change
 // while the string is in use.

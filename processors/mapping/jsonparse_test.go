@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"akship/internal/jsonnum"
 )
 
 // stdDecode is the reference decoder: encoding/json with exact numbers.
@@ -23,7 +25,7 @@ func stdDecode(data []byte) (any, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, errTrailing
 	}
-	return stdNumbers(v), nil
+	return jsonnum.Replace(v), nil
 }
 
 var jsonSeeds = []string{
