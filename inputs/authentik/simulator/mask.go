@@ -54,19 +54,28 @@ func (m *masker) hidden(key string) bool {
 // objects such as geo data may be part of it); it copies a level only when
 // something below it changed.
 func (m *masker) obj(o obj) (obj, bool) {
-	var out obj
-	for i, f := range o {
+	return copyOnWrite(o, func(f kv) (kv, bool) {
 		nv, changed := m.value(f.k, f.v)
-		if !changed {
-			continue
+		f.v = nv
+		return f, changed
+	})
+}
+
+// copyOnWrite applies f to each element of xs: it returns xs itself when f
+// changed none, else a copy holding f's results (xs is shared with the
+// stored data, which must stay unmasked).
+func copyOnWrite[T any](xs []T, f func(T) (T, bool)) ([]T, bool) {
+	var out []T
+	for i, x := range xs {
+		if nx, changed := f(x); changed {
+			if out == nil {
+				out = slices.Clone(xs)
+			}
+			out[i] = nx
 		}
-		if out == nil {
-			out = slices.Clone(o)
-		}
-		out[i].v = nv
 	}
 	if out == nil {
-		return o, false
+		return xs, false
 	}
 	return out, true
 }
@@ -76,33 +85,9 @@ func (m *masker) value(key string, v any) (any, bool) {
 	case obj:
 		return m.obj(x)
 	case []obj:
-		var out []obj
-		for i, el := range x {
-			if nv, changed := m.obj(el); changed {
-				if out == nil {
-					out = slices.Clone(x)
-				}
-				out[i] = nv
-			}
-		}
-		if out == nil {
-			return x, false
-		}
-		return out, true
+		return copyOnWrite(x, m.obj)
 	case []any:
-		var out []any
-		for i, el := range x {
-			if nv, changed := m.value(key, el); changed {
-				if out == nil {
-					out = slices.Clone(x)
-				}
-				out[i] = nv
-			}
-		}
-		if out == nil {
-			return x, false
-		}
-		return out, true
+		return copyOnWrite(x, func(el any) (any, bool) { return m.value(key, el) })
 	case []string:
 		if !m.hidden(key) || len(x) == 0 {
 			return x, false
