@@ -65,7 +65,7 @@ func (enc *Encoder) Append(b []byte, v any) ([]byte, error) {
 		}
 		return append(b, x...), nil
 	case map[string]any:
-		return enc.appendObject(b, x)
+		return enc.appendObject(b, x, nil)
 	case []any:
 		return enc.appendArray(b, x)
 	case []string:
@@ -82,7 +82,7 @@ func (enc *Encoder) Append(b []byte, v any) ([]byte, error) {
 		for k, s := range x {
 			m[k] = s
 		}
-		return enc.appendObject(b, m)
+		return enc.appendObject(b, m, nil)
 	case time.Time:
 		b = append(b, '"')
 		b = x.AppendFormat(b, time.RFC3339Nano)
@@ -95,8 +95,30 @@ func (enc *Encoder) Append(b []byte, v any) ([]byte, error) {
 	return append(b, data...), nil
 }
 
-func (enc *Encoder) appendObject(b []byte, m map[string]any) ([]byte, error) {
-	entries := enc.Sorted(m)
+// Patch changes a document while AppendPatched encodes it, leaving the
+// document itself as it is.
+type Patch struct {
+	// Key is the key patched; it is added when the object lacks it.
+	Key string
+	// Raw is the JSON written as Key's value when Sub is nil.
+	Raw []byte
+	// Sub patches the object at Key, or a new one when Key is missing or
+	// null; a value there that is not an object is written as it is.
+	Sub []Patch
+}
+
+// AppendPatched appends m as Append would, with patches applied to its
+// keys.
+func (enc *Encoder) AppendPatched(b []byte, m map[string]any, patches []Patch) ([]byte, error) {
+	return enc.appendObject(b, m, patches)
+}
+
+func (enc *Encoder) appendObject(b []byte, m map[string]any, patches []Patch) ([]byte, error) {
+	start := enc.push(m)
+	for i := range patches {
+		enc.pushMissing(m, patches[i].Key)
+	}
+	entries := enc.sortFrom(start)
 	defer enc.Release(entries)
 	b = append(b, '{')
 	var err error
@@ -106,11 +128,36 @@ func (enc *Encoder) appendObject(b []byte, m map[string]any) ([]byte, error) {
 		}
 		b = AppendString(b, e.K)
 		b = append(b, ':')
-		if b, err = enc.Append(b, e.V); err != nil {
+		if p := findPatch(patches, e.K); p != nil {
+			b, err = enc.appendPatch(b, e.V, p)
+		} else {
+			b, err = enc.Append(b, e.V)
+		}
+		if err != nil {
 			return b, err
 		}
 	}
 	return append(b, '}'), nil
+}
+
+func (enc *Encoder) appendPatch(b []byte, v any, p *Patch) ([]byte, error) {
+	if p.Sub == nil {
+		return append(b, p.Raw...), nil
+	}
+	m, ok := v.(map[string]any)
+	if !ok && v != nil {
+		return enc.Append(b, v)
+	}
+	return enc.appendObject(b, m, p.Sub)
+}
+
+func findPatch(patches []Patch, k string) *Patch {
+	for i := range patches {
+		if patches[i].Key == k {
+			return &patches[i]
+		}
+	}
+	return nil
 }
 
 func (enc *Encoder) appendArray(b []byte, a []any) ([]byte, error) {
@@ -132,15 +179,31 @@ func (enc *Encoder) appendArray(b []byte, a []any) ([]byte, error) {
 // order) and returns them; Release pops them. Nested objects push above,
 // so the returned slice stays valid.
 func (enc *Encoder) Sorted(m map[string]any, extra ...string) []Entry {
+	start := enc.push(m)
+	for _, k := range extra {
+		enc.pushMissing(m, k)
+	}
+	return enc.sortFrom(start)
+}
+
+// push pushes m's entries and returns where they start.
+func (enc *Encoder) push(m map[string]any) int {
 	start := len(enc.entries)
 	for k, v := range m {
 		enc.entries = append(enc.entries, Entry{k, v})
 	}
-	for _, k := range extra {
-		if _, ok := m[k]; !ok {
-			enc.entries = append(enc.entries, Entry{K: k})
-		}
+	return start
+}
+
+// pushMissing pushes an entry with a nil value for k when m lacks k.
+func (enc *Encoder) pushMissing(m map[string]any, k string) {
+	if _, ok := m[k]; !ok {
+		enc.entries = append(enc.entries, Entry{K: k})
 	}
+}
+
+// sortFrom sorts the entries pushed from start and returns them.
+func (enc *Encoder) sortFrom(start int) []Entry {
 	entries := enc.entries[start:]
 	sortEntries(entries)
 	return entries

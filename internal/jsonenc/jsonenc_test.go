@@ -3,6 +3,7 @@ package jsonenc
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -111,5 +112,36 @@ func BenchmarkAppendString(b *testing.B) {
 	b.SetBytes(int64(len(s)))
 	for b.Loop() {
 		buf = AppendString(buf[:0], s)
+	}
+}
+
+func TestAppendPatched(t *testing.T) {
+	patches := []Patch{
+		{Key: "data_stream", Raw: []byte(`{"type":"logs"}`)},
+		{Key: "event", Sub: []Patch{{Key: "dataset", Raw: []byte(`"authentik.user"`)}}},
+	}
+	tests := []struct {
+		name string
+		doc  map[string]any
+		want string
+	}{
+		{"added", map[string]any{"a": 1}, `{"a":1,"data_stream":{"type":"logs"},"event":{"dataset":"authentik.user"}}`},
+		{"replaced and merged", map[string]any{"data_stream": "old", "event": map[string]any{"kind": "event", "dataset": "x"}},
+			`{"data_stream":{"type":"logs"},"event":{"dataset":"authentik.user","kind":"event"}}`},
+		{"null event", map[string]any{"event": nil}, `{"data_stream":{"type":"logs"},"event":{"dataset":"authentik.user"}}`},
+		{"event not an object", map[string]any{"event": "x"}, `{"data_stream":{"type":"logs"},"event":"x"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := fmt.Sprint(tt.doc)
+			var enc Encoder
+			got, err := enc.AppendPatched(nil, tt.doc, patches)
+			if err != nil || string(got) != tt.want {
+				t.Fatalf("AppendPatched = %s, %v; want %s", got, err, tt.want)
+			}
+			if fmt.Sprint(tt.doc) != before {
+				t.Errorf("the document changed: %v, was %s", tt.doc, before)
+			}
+		})
 	}
 }

@@ -8,24 +8,29 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"akship/agent"
+	"akship/internal/jsonenc"
 )
 
 // route is what the output writes for one dataset, encoded once: the start
-// of the action line, the data_stream object and the event.dataset value.
+// of the action line, the data_stream object, and both as patches of a
+// document (data_stream replaced, event.dataset set).
 type route struct {
 	index      string
-	actionHead []byte // {"create":{"_index":"logs-authentik.event-default"
-	dataStream []byte // {"dataset":"authentik.event","namespace":"default","type":"logs"}
-	dataset    []byte // "authentik.event"
+	actionHead []byte          // {"create":{"_index":"logs-authentik.event-default"
+	dataStream []byte          // {"dataset":"authentik.event","namespace":"default","type":"logs"}
+	patches    []jsonenc.Patch // data_stream, event.dataset
 }
 
 func newRoute(ds agent.Dataset, namespace string) *route {
 	index := "logs-" + ds.DataStreamDataset() + "-" + namespace
 	r := &route{index: index}
-	r.actionHead = appendString([]byte(`{"create":{"_index":`), index)
+	r.actionHead = jsonenc.AppendString([]byte(`{"create":{"_index":`), index)
 	r.dataStream = fmt.Appendf(nil, `{"dataset":%s,"namespace":%s,"type":"logs"}`,
-		appendString(nil, ds.DataStreamDataset()), appendString(nil, namespace))
-	r.dataset = appendString(nil, ds.DataStreamDataset())
+		jsonenc.AppendString(nil, ds.DataStreamDataset()), jsonenc.AppendString(nil, namespace))
+	r.patches = []jsonenc.Patch{
+		{Key: "data_stream", Raw: r.dataStream},
+		{Key: "event", Sub: []jsonenc.Patch{{Key: "dataset", Raw: jsonenc.AppendString(nil, ds.DataStreamDataset())}}},
+	}
 	return r
 }
 
@@ -120,7 +125,7 @@ func appendAction(b []byte, e *agent.Event, r *route) []byte {
 	b = append(b, r.actionHead...)
 	if e.ID != "" {
 		b = append(b, `,"_id":`...)
-		b = appendString(b, e.ID)
+		b = jsonenc.AppendString(b, e.ID)
 	}
 	return append(b, "}}\n"...)
 }
@@ -144,62 +149,20 @@ func (b *bulkBody) writeLines(w io.Writer, lo, hi int) error {
 	return nil
 }
 
-// appendDocument encodes doc with data_stream replaced and event.dataset
-// set, without modifying doc: its maps may be shared with other holders
-// of the event (a retry, the dead-letter writer).
-func (enc *encoder) appendDocument(b []byte, doc map[string]any, r *route) ([]byte, error) {
-	entries := enc.sorted(doc, "data_stream", "event")
-	defer enc.release(entries)
-	b = append(b, '{')
-	var err error
-	for i, e := range entries {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendString(b, e.K)
-		b = append(b, ':')
-		switch e.K {
-		case "data_stream":
-			b = append(b, r.dataStream...)
-		case "event":
-			b, err = enc.appendEventObject(b, e.V, r.dataset)
-		default:
-			b, err = enc.appendJSON(b, e.V)
-		}
-		if err != nil {
-			return b, err
-		}
-	}
-	return append(b, '}'), nil
+// encoder encodes documents: akship's JSON encoder, whose key-sorting stack
+// is reused from document to document; an encoder is used by one goroutine
+// at a time (it lives in a bulkBody or a scratch).
+type encoder struct {
+	jsonenc.Encoder
 }
 
-// appendEventObject encodes the event object with dataset set. A
+// appendDocument encodes doc with data_stream replaced and event.dataset
+// set (the route's patches), without modifying doc: its maps may be shared
+// with other holders of the event (a retry, the dead-letter writer). A
 // non-object event field is kept as it is: Elasticsearch will reject the
 // document with a mapping error, which dead-letters it with the reason.
-func (enc *encoder) appendEventObject(b []byte, v any, dataset []byte) ([]byte, error) {
-	m, ok := v.(map[string]any)
-	if !ok && v != nil {
-		return enc.appendJSON(b, v)
-	}
-	entries := enc.sorted(m, "dataset")
-	defer enc.release(entries)
-	b = append(b, '{')
-	var err error
-	for i, e := range entries {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendString(b, e.K)
-		b = append(b, ':')
-		if e.K == "dataset" {
-			b = append(b, dataset...)
-			continue
-		}
-		if b, err = enc.appendJSON(b, e.V); err != nil {
-			return b, err
-		}
-	}
-	return append(b, '}'), nil
+func (enc *encoder) appendDocument(b []byte, doc map[string]any, r *route) ([]byte, error) {
+	return enc.AppendPatched(b, doc, r.patches)
 }
 
 // makePayload fills b.payload with the request body for documents
