@@ -18,6 +18,7 @@ import (
 
 	"akship/agent"
 	"akship/agent/telemetry"
+	"akship/internal/jsonenc"
 )
 
 // Output writes documents to NDJSON files.
@@ -215,8 +216,7 @@ func appendSerialised(buf *bytes.Buffer, e *agent.Event) bool {
 		buf.WriteByte(',')
 	}
 	buf.WriteString(`"data_stream":{"dataset":`)
-	ds, _ := json.Marshal(e.Dataset.DataStreamDataset())
-	buf.Write(ds)
+	buf.Write(jsonenc.AppendString(buf.AvailableBuffer(), e.Dataset.DataStreamDataset()))
 	buf.WriteString("}}\n")
 	return true
 }
