@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"akship/agent"
+	"akship/internal/jsonenc"
 )
 
 // scratch is an encoder with a buffer, reused by Encode calls.
@@ -77,18 +78,11 @@ func (enc *encoder) appendEvent(b []byte, e *agent.Event, r *route) ([]byte, err
 	if e.Fields != nil || e.FieldsJSON == nil {
 		return enc.appendDocument(b, e.Document(), r)
 	}
-	doc := e.FieldsJSON
-	n := len(doc)
-	if n < 2 || doc[0] != '{' || doc[n-1] != '}' {
+	b, ok := jsonenc.AppendWithMember(b, e.FieldsJSON, "data_stream", r.dataStream)
+	if !ok {
 		return b, errNotObject
 	}
-	b = append(b, doc[:n-1]...)
-	if n > 2 {
-		b = append(b, ',')
-	}
-	b = append(b, `"data_stream":`...)
-	b = append(b, r.dataStream...)
-	return append(b, '}'), nil
+	return b, nil
 }
 
 var errNotObject = errors.New("the serialised document (FieldsJSON) is not a JSON object")
@@ -99,13 +93,12 @@ var errNotObject = errors.New("the serialised document (FieldsJSON) is not a JSO
 // nothing, when the capacity is short or there is no such document.
 func adopt(e *agent.Event, r *route) bool {
 	doc := e.FieldsJSON
-	n := len(doc)
-	if e.Fields != nil || n < 3 || doc[0] != '{' || doc[n-1] != '}' ||
-		cap(doc)-n < len(`,"data_stream":`)+len(r.dataStream) {
+	if e.Fields != nil || doc == nil || cap(doc)-len(doc) < jsonenc.MemberSize("data_stream", r.dataStream) {
 		return false
 	}
-	doc = append(doc[:n-1], `,"data_stream":`...)
-	doc = append(doc, r.dataStream...)
-	e.Encoded, e.FieldsJSON = append(doc, '}'), nil
-	return true
+	enc, ok := jsonenc.AppendWithMember(doc[:0], doc, "data_stream", r.dataStream)
+	if ok {
+		e.Encoded, e.FieldsJSON = enc, nil
+	}
+	return ok
 }

@@ -7,7 +7,6 @@ package file
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -31,6 +30,7 @@ type Output struct {
 	files map[agent.Dataset]*os.File
 	sizes map[agent.Dataset]int64
 	buf   bytes.Buffer
+	enc   jsonenc.Encoder // used with buf, by Write
 }
 
 // New returns a file output for a validated configuration.
@@ -106,18 +106,24 @@ func (o *Output) Write(_ context.Context, events []*agent.Event) error {
 // goes to the dead-letter queue) and the others are written.
 func (o *Output) writeDataset(d agent.Dataset, all []*agent.Event, idx []int, failed map[int]error) error {
 	o.buf.Reset()
-	enc := json.NewEncoder(&o.buf)
-	enc.SetEscapeHTML(false)
+	dataStream, patches := datasetPatches(d)
 	written := 0
 	for _, i := range idx {
-		if e := all[i]; e.Fields == nil && appendSerialised(&o.buf, e) {
-			written++
-			continue
+		e := all[i]
+		var line []byte
+		ok := false
+		if e.Fields == nil {
+			// A serialised document holds event.dataset already (see agent.Event).
+			line, ok = jsonenc.AppendWithMember(o.buf.AvailableBuffer(), e.FieldsJSON, "data_stream", dataStream)
 		}
-		if err := enc.Encode(withDataset(all[i])); err != nil {
-			failed[i] = agent.Permanent(fmt.Errorf("encoding document %s failed: %w", all[i].ID, err))
-			continue
+		if !ok {
+			var err error
+			if line, err = o.enc.AppendPatched(o.buf.AvailableBuffer(), e.Document(), patches); err != nil {
+				failed[i] = agent.Permanent(fmt.Errorf("encoding document %s failed: %w", e.ID, err))
+				continue
+			}
 		}
+		o.buf.Write(append(line, '\n'))
 		written++
 	}
 	if written == 0 {
@@ -201,47 +207,12 @@ func (o *Output) Close(context.Context) error {
 	return firstErr
 }
 
-// appendSerialised writes an event's FieldsJSON as a line, with
-// data_stream.dataset added as its last key (FieldsJSON already holds
-// event.dataset, see agent.Event). It reports false, writing nothing, for
-// an event without a serialised document.
-func appendSerialised(buf *bytes.Buffer, e *agent.Event) bool {
-	doc := e.FieldsJSON
-	n := len(doc)
-	if n < 2 || doc[0] != '{' || doc[n-1] != '}' {
-		return false
-	}
-	buf.Write(doc[:n-1])
-	if n > 2 {
-		buf.WriteByte(',')
-	}
-	buf.WriteString(`"data_stream":{"dataset":`)
-	buf.Write(jsonenc.AppendString(buf.AvailableBuffer(), e.Dataset.DataStreamDataset()))
-	buf.WriteString("}}\n")
-	return true
-}
-
-// withDataset returns the event's document with data_stream.dataset and
-// event.dataset set, as Elasticsearch's data streams would add them, so the
-// files can be loaded into a data stream as they are.
-func withDataset(e *agent.Event) map[string]any {
-	doc := e.Document()
-	name := e.Dataset.DataStreamDataset()
-	ds, _ := doc["data_stream"].(map[string]any)
-	if ds == nil {
-		ds = map[string]any{}
-		doc["data_stream"] = ds
-	}
-	if _, ok := ds["dataset"]; !ok {
-		ds["dataset"] = name
-	}
-	ev, _ := doc["event"].(map[string]any)
-	if ev == nil {
-		ev = map[string]any{}
-		doc["event"] = ev
-	}
-	if _, ok := ev["dataset"]; !ok {
-		ev["dataset"] = name
-	}
-	return doc
+// datasetPatches are what the file output adds to a document of dataset
+// d, as Elasticsearch's data streams would, so the files can be loaded into
+// a data stream as they are: data_stream.dataset and event.dataset.
+func datasetPatches(d agent.Dataset) (dataStream []byte, patches []jsonenc.Patch) {
+	name := jsonenc.AppendString(nil, d.DataStreamDataset())
+	dataStream = append(append([]byte(`{"dataset":`), name...), '}')
+	set := []jsonenc.Patch{{Key: "dataset", Raw: name}}
+	return dataStream, []jsonenc.Patch{{Key: "data_stream", Sub: set}, {Key: "event", Sub: set}}
 }
