@@ -189,6 +189,7 @@ func (d *daemon) startMonitor(ctx context.Context, cfg monitor.Config) error {
 		Registry: d.metrics.Registry,
 		Inputs:   func() []agent.InputStatus { return d.current.Load().statuses() },
 		Delivery: func() agent.DeliveryStatus { return d.current.Load().pipeline.DeliveryStatus() },
+		Counts:   func() *agent.Counts { return &d.current.Load().pipeline.Counts },
 		Version:  version,
 	}, d.log.With("component", "monitor"))
 	if err := m.Start(context.WithoutCancel(ctx)); err != nil {

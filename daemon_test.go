@@ -165,9 +165,15 @@ inputs:
 			Input  string          `json:"input"`
 			Cursor json.RawMessage `json:"cursor"`
 		} `json:"inputs"`
+		Counts map[string]struct {
+			Read int64 `json:"read"`
+		} `json:"counts"`
 	}
 	if err := json.Unmarshal([]byte(status), &st); err != nil || len(st.Inputs) != 3 {
 		t.Fatalf("/status = %s (%v)", status, err)
+	}
+	if got := st.Counts["authentik.event"]; got.Read != 3000 || len(st.Counts) != 3 {
+		t.Errorf("/status counts = %+v, want the three datasets with 3000 events read:\n%s", st.Counts, status)
 	}
 
 	down.Lock()

@@ -111,7 +111,7 @@ func (s *Server) status(w http.ResponseWriter, _ *http.Request) {
 	if doc.Inputs == nil {
 		doc.Inputs = []agent.InputStatus{}
 	}
-	if c := s.src.Counts; c != nil {
+	if c := s.counts(); c != nil {
 		doc.Counts = make(map[string]datasetCount, len(agent.Datasets))
 		for _, d := range agent.Datasets {
 			doc.Counts[d.DataStreamDataset()] = datasetCount{Read: c.Read(d), Delivered: c.Delivered(d),
@@ -119,6 +119,14 @@ func (s *Server) status(w http.ResponseWriter, _ *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, doc, true)
+}
+
+// counts returns the per-dataset counts to show, or nil when there are none.
+func (s *Server) counts() *agent.Counts {
+	if s.src.Counts == nil {
+		return nil
+	}
+	return s.src.Counts()
 }
 
 // writeJSON writes v as the response body with the given status.

@@ -30,8 +30,10 @@ type Sources struct {
 	Inputs func() []agent.InputStatus
 	// Delivery returns how delivery to the output is going.
 	Delivery func() agent.DeliveryStatus
-	// Counts, when set, adds per-dataset event counts to /status.
-	Counts *agent.Counts
+	// Counts, when set, returns the running pipeline's per-dataset event
+	// counts, added to /status. It is a function, like Inputs, so a
+	// reload that replaces the pipeline is followed.
+	Counts func() *agent.Counts
 	// Now is the clock (default time.Now); tests inject a fake one.
 	Now func() time.Time
 	// Version is akship's version, shown on / and /status.

@@ -122,7 +122,7 @@ func TestEndpoints(t *testing.T) {
 func TestStatusCountsAndUptime(t *testing.T) {
 	f, m := newFakeAgent(), telemetry.New()
 	src := f.sources(m)
-	src.Counts = &agent.Counts{}
+	src.Counts = func() *agent.Counts { return &agent.Counts{} }
 	s := New(DefaultConfig(), src, nil)
 	f.set(func(f *fakeAgent) { f.now = f.now.Add(90 * time.Second) })
 	_, _, body := get(t, s.Handler(), "GET", "/status")
