@@ -22,6 +22,7 @@ type testSource struct {
 	endless   bool                 // after the batches, block until ctx ends instead of ErrEndOfInput
 	failAfter error                // returned by Read after the batches
 	startErr  error                // returned by Start
+	closeErr  error                // returned by Close
 	stored    func(id string) bool // nil = do not check
 
 	tracker *Tracker[int]
@@ -53,7 +54,7 @@ func newTestSource(t *testing.T, name string, n, size, capacity int) *testSource
 }
 
 func (s *testSource) Start(context.Context) error { return s.startErr }
-func (s *testSource) Close(context.Context) error { s.closed.Add(1); return nil }
+func (s *testSource) Close(context.Context) error { s.closed.Add(1); return s.closeErr }
 
 func (s *testSource) Read(ctx context.Context) (Batch, error) {
 	s.reads.Add(1)

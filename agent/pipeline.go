@@ -92,8 +92,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	}
 	for i := range p.Sources {
 		if err := p.Sources[i].Input.Start(ctx); err != nil {
-			p.closeAll(i)
-			return fmt.Errorf("starting input %s failed: %w", p.Sources[i].Name, err)
+			return errors.Join(fmt.Errorf("starting input %s failed: %w", p.Sources[i].Name, err), p.closeAll(i))
 		}
 	}
 	drainCtx, cancelDrain := context.WithCancel(context.WithoutCancel(ctx))

@@ -206,6 +206,19 @@ func TestPipelineStartFailureClosesWhatStarted(t *testing.T) {
 	}
 }
 
+func TestPipelineStartFailureReportsCloseErrors(t *testing.T) {
+	sink := newSink(BatchPolicy{})
+	ok := newTestSource(t, "ok", 1, 1, 1)
+	ok.closeErr = errors.New("state file locked")
+	bad := newTestSource(t, "bad", 1, 1, 1)
+	bad.startErr = errors.New("no token")
+	err := run(t, newPipeline(sink, nil, ok, bad))
+	if err == nil || !strings.Contains(err.Error(), "starting input bad failed: no token") ||
+		!strings.Contains(err.Error(), "closing input ok failed: state file locked") {
+		t.Fatalf("Run = %v, want the start error and the close error", err)
+	}
+}
+
 // encodingSink is a sinkOutput that is an Encoder: Encode stores each
 // document's JSON in Encoded, as Elasticsearch's output does.
 type encodingSink struct {
