@@ -24,12 +24,12 @@ func (o *Output) Write(ctx context.Context, events []*agent.Event) error {
 	}
 	body := o.getBody()
 	defer o.putBody(body)
-	failed := map[int]error{}
-	body.encode(events, o.routeOf, failed)
-	answered := len(failed) > 0
+	w := &writeCall{events: events, body: body, failed: map[int]error{}}
+	body.encode(events, o.routeOf, w.failed)
+	answered := len(w.failed) > 0
 	for lo := 0; lo < len(body.items); {
 		hi := o.chunkEnd(body, lo)
-		err := o.send(ctx, events, body, lo, hi, failed)
+		err := o.send(ctx, w, lo, hi)
 		if err == nil {
 			answered = true
 			lo = hi
@@ -37,18 +37,70 @@ func (o *Output) Write(ctx context.Context, events []*agent.Event) error {
 		}
 		// A request-level failure: the server is unwell or unreachable, so
 		// sending the remaining chunks now would most likely fail too.
-		if !answered && len(failed) == 0 {
+		if !answered && len(w.failed) == 0 {
 			return err
 		}
-		for i := lo; i < len(body.items); i++ {
-			failed[body.items[i]] = err
-		}
+		markFailed(body, lo, len(body.items), err, w.failed)
 		break
 	}
-	if len(failed) == 0 {
+	if err := o.settleRejected(w); err != nil && len(w.failed) == 0 {
+		return err
+	}
+	if len(w.failed) == 0 {
 		return nil
 	}
-	return &agent.PartialError{Failed: failed}
+	return &agent.PartialError{Failed: w.failed}
+}
+
+// writeCall is one Write call's state shared by its requests.
+type writeCall struct {
+	events []*agent.Event
+	body   *bulkBody
+	failed map[int]error // keyed by Write index
+	// accepted is set when a request of the call got a 2xx answer.
+	accepted bool
+	// rejected are the documents (body positions) a request of their own
+	// had answered 400, with the server's reason; settleRejected decides
+	// whether they or the request were at fault.
+	rejected []rejection
+}
+
+// rejection is a lone document answered 400.
+type rejection struct {
+	pos int
+	msg string
+}
+
+// settleRejected decides the fate of the documents answered 400 alone. A
+// 400 may be the document's fault (VictoriaLogs's answer to a timestamp it
+// cannot parse) or the request's (Elasticsearch's answer to an unrecognized
+// parameter, which no splitting avoids). Once the server accepted a
+// request from this output, in this call or before, the request is sound,
+// so the documents are rejected permanently. Otherwise every document got
+// 400, even alone: that is a request-level mistake, reported as a
+// retryable error (recorded for the rejected documents and returned) so
+// that the pipeline waits with the server's reason, as it does for 404,
+// instead of dead-lettering everything.
+func (o *Output) settleRejected(w *writeCall) error {
+	if len(w.rejected) == 0 {
+		return nil
+	}
+	if w.accepted || o.accepted.Load() {
+		for _, r := range w.rejected {
+			w.failed[w.body.items[r.pos]] = agent.Permanent(fmt.Errorf(
+				"the server rejected the document with 400 Bad Request: %s", r.msg))
+		}
+		return nil
+	}
+	err := fmt.Errorf("bulk request failed with 400 Bad Request: %s (every document was rejected, "+
+		"alone too, so the request is at fault: check output.elasticsearch's hosts and parameters)",
+		w.rejected[0].msg)
+	if len(w.failed) > 0 {
+		for _, r := range w.rejected {
+			w.failed[w.body.items[r.pos]] = err
+		}
+	}
+	return err
 }
 
 // chunkEnd returns the end of the chunk starting at document lo.
@@ -61,12 +113,13 @@ func (o *Output) chunkEnd(b *bulkBody, lo int) int {
 }
 
 // send posts documents [lo, hi) of the body and records the failed ones in
-// failed (keyed by Write index). It returns a request-level error when the
-// server gave no per-document answer. A 413 (body too large) or 400 (a
-// document the server cannot parse, e.g. VictoriaLogs's answer to a bad
-// timestamp) splits the request in halves to isolate the culprit; a single
-// document answered so is rejected permanently.
-func (o *Output) send(ctx context.Context, events []*agent.Event, b *bulkBody, lo, hi int, failed map[int]error) error {
+// w.failed. It returns a request-level error when the server gave no
+// per-document answer. A 413 (body too large) or 400 (a document the server
+// cannot parse, e.g. VictoriaLogs's answer to a bad timestamp) splits the
+// request in halves to isolate the culprit; a single document answered 413
+// is rejected permanently, one answered 400 is left to settleRejected.
+func (o *Output) send(ctx context.Context, w *writeCall, lo, hi int) error {
+	b := w.body
 	res, err := o.post(ctx, b, lo, hi)
 	if err != nil {
 		return err
@@ -74,21 +127,27 @@ func (o *Output) send(ctx context.Context, events []*agent.Event, b *bulkBody, l
 	defer drain(res.Body)
 	switch code := res.StatusCode; {
 	case code >= 200 && code < 300:
-		return o.readItems(res.Body, events, b, lo, hi, failed)
+		w.accepted = true
+		o.accepted.Store(true)
+		return o.readItems(res.Body, w.events, b, lo, hi, w.failed)
 	case code == http.StatusRequestEntityTooLarge || code == http.StatusBadRequest:
 		msg := readError(res.Body)
+		if hi-lo == 1 && code == http.StatusBadRequest {
+			w.rejected = append(w.rejected, rejection{pos: lo, msg: msg})
+			return nil
+		}
 		if hi-lo == 1 {
-			failed[b.items[lo]] = agent.Permanent(fmt.Errorf("the server rejected the document with %d %s: %s",
+			w.failed[b.items[lo]] = agent.Permanent(fmt.Errorf("the server rejected the document with %d %s: %s",
 				code, http.StatusText(code), msg))
 			return nil
 		}
 		drain(res.Body)
 		mid := lo + (hi-lo)/2
-		if err := o.send(ctx, events, b, lo, mid, failed); err != nil {
-			markFailed(b, lo, mid, err, failed)
+		if err := o.send(ctx, w, lo, mid); err != nil {
+			markFailed(b, lo, mid, err, w.failed)
 		}
-		if err := o.send(ctx, events, b, mid, hi, failed); err != nil {
-			markFailed(b, mid, hi, err, failed)
+		if err := o.send(ctx, w, mid, hi); err != nil {
+			markFailed(b, mid, hi, err, w.failed)
 		}
 		return nil
 	default:

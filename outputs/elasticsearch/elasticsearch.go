@@ -20,6 +20,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	es "github.com/elastic/go-elasticsearch/v8"
 	"github.com/prometheus/client_golang/prometheus"
@@ -43,6 +44,10 @@ type Output struct {
 
 	routes   map[agent.Dataset]*route
 	routesMu sync.RWMutex
+	// accepted is set once the server accepted a bulk request (a 2xx
+	// answer): from then on a document answered 400 alone is at fault,
+	// not the request (see settleRejected).
+	accepted atomic.Bool
 
 	// bodies keeps up to concurrency+1 bulk bodies with their buffers and
 	// gzip writers between Write calls. A sync.Pool would not do: the

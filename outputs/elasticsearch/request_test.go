@@ -299,3 +299,50 @@ func TestWriteFailsOverToTheNextHost(t *testing.T) {
 		t.Errorf("stored %d, want 8", n)
 	}
 }
+
+// TestWriteRequestLevel400IsRetryable: when every request is answered 400,
+// down to single documents, the request itself is wrong (here an
+// unrecognized parameter), not the documents: nothing is dead-lettered and
+// Write returns a retryable error with the server's reason.
+func TestWriteRequestLevel400IsRetryable(t *testing.T) {
+	srv := esdouble.Start(t)
+	const reason = "request [/_bulk] contains unrecognized parameter: [refresh_interval]"
+	srv.SetFaults(esdouble.Faults{BadRequest: reason})
+	cfg := testConfig(srv.URL)
+	cfg.BulkMaxDocs = 4 // several chunks, each split down to single documents
+	o, _, _ := startOutput(t, cfg)
+	err := o.Write(context.Background(), testEvents(agent.DatasetEvent, "e", 8))
+	var pe *agent.PartialError
+	if err == nil || errors.As(err, &pe) || agent.IsPermanent(err) {
+		t.Fatalf("Write = %v, want one retryable request error", err)
+	}
+	if !strings.Contains(err.Error(), "400 Bad Request") || !strings.Contains(err.Error(), reason) {
+		t.Errorf("error %q lacks the status or the server's reason", err)
+	}
+	if n := srv.Count("*"); n != 0 {
+		t.Errorf("stored %d, want 0", n)
+	}
+	if srv.Stats().BadRequests == 0 {
+		t.Error("the double never answered 400")
+	}
+}
+
+// TestWriteLone400AfterSuccessIsPermanent: a batch of one document
+// answered 400 by an output that has had bulk requests accepted is the
+// document's fault, so it is dead-lettered rather than blocking the
+// pipeline forever.
+func TestWriteLone400AfterSuccessIsPermanent(t *testing.T) {
+	var requests atomic.Int32
+	srv := poisonServer(t, &requests)
+	o, _, _ := startOutput(t, testConfig(srv.URL))
+	if err := o.Write(context.Background(), testEvents(agent.DatasetEvent, "ok", 2)); err != nil {
+		t.Fatal(err)
+	}
+	poison := testEvents(agent.DatasetEvent, "p", 1)
+	poison[0].Fields["message"] = "poison"
+	err := o.Write(context.Background(), poison)
+	var pe *agent.PartialError
+	if !errors.As(err, &pe) || !agent.IsPermanent(pe.Failed[0]) {
+		t.Fatalf("Write = %v, want a permanent failure of the document", err)
+	}
+}

@@ -81,6 +81,10 @@ func (d *Double) bulk(w http.ResponseWriter, r *http.Request, defaultIndex strin
 			fmt.Sprintf("request body is too large: %d bytes", len(body)))
 		return
 	}
+	if reason := d.badRequest(); reason != "" {
+		writeError(w, http.StatusBadRequest, "illegal_argument_exception", reason)
+		return
+	}
 	if status, after := d.requestFault(); status != 0 {
 		writeRequestFault(w, status, after)
 		return

@@ -45,6 +45,7 @@ type Stats struct {
 	ItemErrors    int // items answered another 4xx (mapping, data stream rules)
 	RequestErrors int // requests answered 500/503 (injected)
 	TooLarge      int // requests answered 413
+	BadRequests   int // requests answered 400 (injected, Faults.BadRequest)
 	Refused       int // connections dropped while down
 	Unauthorized  int // requests answered 401
 }

@@ -30,6 +30,11 @@ type Faults struct {
 	Mapping *MappingRule
 	// Latency delays every answer.
 	Latency time.Duration
+	// BadRequest, when not empty, answers every bulk request 400
+	// illegal_argument_exception with this reason before reading it, as
+	// Elasticsearch answers a request-level mistake such as an unrecognized
+	// URL parameter.
+	BadRequest string
 }
 
 // MappingRule rejects a document with 400 mapper_parsing_exception when the
@@ -89,6 +94,17 @@ func (d *Double) delay() {
 	if l > 0 {
 		time.Sleep(l)
 	}
+}
+
+// badRequest returns the reason every bulk request is answered 400 with,
+// or "" when requests are served.
+func (d *Double) badRequest() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.faults.BadRequest != "" {
+		d.stats.BadRequests++
+	}
+	return d.faults.BadRequest
 }
 
 // requestFault decides whether a bulk request fails as a whole: it returns
