@@ -20,9 +20,12 @@ type rotator struct {
 	maxBytes int64
 	backups  int
 
-	mu   sync.Mutex
-	f    *os.File
-	size int64
+	mu sync.Mutex
+	// f is the open file; nil after release, or after a failed rotation
+	// until the next Write opens it again.
+	f      *os.File
+	size   int64
+	closed bool // released: Write fails instead of reopening
 	// refs counts the tracers writing to this file (see acquire).
 	refs int
 }
@@ -70,6 +73,7 @@ func (r *rotator) release() error {
 	delete(files.m, r.path)
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.closed = true
 	if r.f == nil {
 		return nil
 	}
@@ -98,12 +102,19 @@ func (r *rotator) open(flag int) error {
 	return nil
 }
 
-// Write appends one line, rotating first if it would not fit.
+// Write appends one line, rotating first if it would not fit. After a
+// failed rotation (the line is then lost and the error returned) the next
+// Write opens the file again, so tracing resumes once the cause is gone.
 func (r *rotator) Write(p []byte) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.f == nil {
+	if r.closed {
 		return 0, errors.New("tracer: the trace file is closed")
+	}
+	if r.f == nil {
+		if err := r.open(os.O_APPEND); err != nil {
+			return 0, err
+		}
 	}
 	if r.size > 0 && r.size+int64(len(p)) > r.maxBytes {
 		if err := r.rotate(); err != nil {

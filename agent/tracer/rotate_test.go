@@ -176,3 +176,39 @@ func TestDisabled(t *testing.T) {
 		}
 	}
 }
+
+func TestTracingResumesAfterAFailedRotation(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "http-trace.ndjson")
+	r, err := acquire(path, 10, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Write([]byte("first 789\n")); err != nil {
+		t.Fatal(err)
+	}
+	// A directory in the way of the backup makes the rotation fail.
+	if err := os.MkdirAll(filepath.Join(path+".1", "x"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Write([]byte("lost\n")); err == nil {
+		t.Fatal("Write succeeded although the rotation could not rename the file")
+	}
+	if err := os.RemoveAll(path + ".1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Write([]byte("third\n")); err != nil {
+		t.Fatalf("Write after the cause of the failed rotation is gone = %v, want tracing to resume", err)
+	}
+	if got, _ := os.ReadFile(path); string(got) != "third\n" {
+		t.Errorf("trace file = %q, want the line written after the recovery", got)
+	}
+	if got, _ := os.ReadFile(path + ".1"); string(got) != "first 789\n" {
+		t.Errorf("backup = %q, want the first line", got)
+	}
+	if err := r.release(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Write([]byte("late\n")); err == nil {
+		t.Error("Write after release succeeded")
+	}
+}
