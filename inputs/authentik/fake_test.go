@@ -29,6 +29,9 @@ type fakeEvents struct {
 type fakeEvent struct {
 	PK      string
 	Created time.Time
+	// Garbled events are sent with an unreadable created time (the fake
+	// still orders and filters them by Created).
+	Garbled bool
 }
 
 var fakeBase = time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
@@ -70,6 +73,13 @@ func (f *fakeEvents) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if f.before != nil && f.before(f, w, r) {
 		return
 	}
+	writeFakePage(w, r, f.events)
+}
+
+// writeFakePage answers r with its page of events in the order given, as
+// authentik does. An event marked Garbled is sent with an unreadable
+// created time.
+func writeFakePage(w http.ResponseWriter, r *http.Request, events []fakeEvent) {
 	page, size := 1, 100
 	if p := r.URL.Query().Get("page"); p != "" {
 		page, _ = strconv.Atoi(p)
@@ -77,7 +87,7 @@ func (f *fakeEvents) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s, err := strconv.Atoi(r.URL.Query().Get("page_size")); err == nil && s > 0 {
 		size = s
 	}
-	n := len(f.events)
+	n := len(events)
 	pages := max(1, (n+size-1)/size)
 	if page < 1 || page > pages {
 		w.WriteHeader(http.StatusNotFound)
@@ -90,10 +100,14 @@ func (f *fakeEvents) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		next = page + 1
 	}
 	results := make([]json.RawMessage, 0, hi-lo)
-	for _, e := range f.events[lo:hi] {
+	for _, e := range events[lo:hi] {
+		created := e.Created.Format(time.RFC3339Nano)
+		if e.Garbled {
+			created = "not a time"
+		}
 		results = append(results, json.RawMessage(fmt.Sprintf(
 			`{"pk":%q,"user":{},"action":"login","app":"authentik.events.signals","context":{},"client_ip":null,"created":%q,"expires":%q,"brand":{}}`,
-			e.PK, e.Created.Format(time.RFC3339Nano), e.Created.AddDate(1, 0, 0).Format(time.RFC3339Nano))))
+			e.PK, created, e.Created.AddDate(1, 0, 0).Format(time.RFC3339Nano))))
 	}
 	body, _ := json.Marshal(map[string]any{
 		"pagination": map[string]int{"next": next, "previous": page - 1, "count": n, "current": page,

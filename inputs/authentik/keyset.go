@@ -180,13 +180,15 @@ func (in *EventsInput) handleKeyset(page *Page) ([]*agent.Event, time.Time, erro
 
 // advanceKeyset moves the anchor to the second of the newest event handled
 // (the next request starts there; what it repeats is skipped by pk), or
-// to the next page when a whole page fell in the same second.
+// to the next page under the same anchor when a whole page fell in the
+// same second or held no record with a readable created time (those were
+// shipped unplaced; asking for the same page again would never end).
 func (in *EventsInput) advanceKeyset(last time.Time, finished bool) {
 	w := in.keyset
-	if finished || last.IsZero() {
+	if finished {
 		return
 	}
-	if a := last.Truncate(time.Second); a.After(w.anchor) {
+	if a := last.Truncate(time.Second); !last.IsZero() && a.After(w.anchor) {
 		w.anchor, w.page = a, 1
 	} else {
 		w.page++

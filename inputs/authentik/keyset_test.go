@@ -2,6 +2,8 @@ package authentik
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -175,4 +177,75 @@ func TestKeysetRequiredButUnsupported(t *testing.T) {
 	if !agent.IsPermanent(err) || !strings.Contains(err.Error(), "2025.8") {
 		t.Fatalf("Read error = %v, want a permanent error explaining the version", err)
 	}
+}
+
+// serveKeyset is a fakeEvents hook answering like authentik 2025.8: the
+// query language's `created >= "<second>"` filters the events, which are
+// served oldest first; any other search is a text search matching nothing.
+func serveKeyset(f *fakeEvents, w http.ResponseWriter, r *http.Request) bool {
+	var bound time.Time
+	if s := r.URL.Query().Get("search"); s != "" {
+		v, ok := strings.CutPrefix(s, "created >= ")
+		t, err := time.Parse(qlTime, strings.Trim(v, `"`))
+		if !ok || err != nil {
+			writeFakePage(w, r, nil)
+			return true
+		}
+		bound = t
+	}
+	var asc []fakeEvent
+	for i := len(f.events) - 1; i >= 0; i-- {
+		if e := f.events[i]; !e.Created.Before(bound) {
+			asc = append(asc, e)
+		}
+	}
+	writeFakePage(w, r, asc)
+	return true
+}
+
+func TestKeysetWalkPassesPageWithoutReadableCreated(t *testing.T) {
+	f := newFakeEvents(20)
+	for i := 0; i < 4; i++ {
+		f.add(fmt.Sprintf("bad-%d", i), fakeBase.Add(-time.Minute))
+	}
+	for i := range f.events {
+		f.events[i].Garbled = strings.HasPrefix(f.events[i].PK, "bad-")
+	}
+	want := present(f)
+	for pk := range want {
+		if strings.HasPrefix(pk, "bad-") {
+			delete(want, pk) // shipped under their fingerprint
+		}
+	}
+	f.before = serveKeyset
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	cfg := testEventsConfig(4) // the first page holds only the garbled events
+	cfg.Walk = WalkKeyset
+	in := NewEvents(cfg, testClient(t, srv), InputOptions{Once: true, Store: testStore(t, "")})
+	ctx := context.Background()
+	if err := in.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for reads := 0; ; reads++ {
+		if reads > 20 {
+			t.Fatalf("the walk did not finish after %d pages (requests: %d)", reads, f.requests)
+		}
+		b, err := in.Read(ctx)
+		if errors.Is(err, agent.ErrEndOfInput) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range b.Events {
+			ids = append(ids, e.ID)
+		}
+		b.Ack(ctx, nil)
+	}
+	if len(ids) != 24 {
+		t.Errorf("shipped %d events, want 24 (20 placed, 4 unplaced)", len(ids))
+	}
+	assertExactlyOnce(t, ids, want)
 }
