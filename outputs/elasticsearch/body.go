@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/klauspost/compress/gzip"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"akship/agent"
 	"akship/internal/jsonenc"
@@ -13,12 +14,16 @@ import (
 
 // route is what the output writes for one dataset, encoded once: the start
 // of the action line, the data_stream object, and both as patches of a
-// document (data_stream replaced, event.dataset set).
+// document (data_stream replaced, event.dataset set); and the dataset's
+// counters of stored documents (set by Output.routeOf; nil in a route
+// newRoute made).
 type route struct {
 	index      string
 	actionHead []byte          // {"create":{"_index":"logs-authentik.event-default"
 	dataStream []byte          // {"dataset":"authentik.event","namespace":"default","type":"logs"}
 	patches    []jsonenc.Patch // data_stream, event.dataset
+
+	indexed, duplicates prometheus.Counter
 }
 
 func newRoute(ds agent.Dataset, namespace string) *route {
@@ -55,6 +60,7 @@ type bulkBody struct {
 // docRef locates a document's action line and source: its source is
 // encoded when Encode made it, else lines[ownLo:ownHi].
 type docRef struct {
+	route              *route // the document's dataset's route
 	actionLo, actionHi int
 	ownLo, ownHi       int
 	encoded            []byte
@@ -98,7 +104,7 @@ func (b *bulkBody) source(i int) []byte {
 func (b *bulkBody) encode(events []*agent.Event, routeOf func(agent.Dataset) *route, failed map[int]error) {
 	for i, e := range events {
 		r := routeOf(e.Dataset)
-		d := docRef{actionLo: len(b.lines)}
+		d := docRef{route: r, actionLo: len(b.lines)}
 		b.lines = appendAction(b.lines, e, r)
 		d.actionHi = len(b.lines)
 		if e.Encoded != nil {

@@ -24,7 +24,7 @@ func (o *Output) Write(ctx context.Context, events []*agent.Event) error {
 	}
 	body := o.getBody()
 	defer o.putBody(body)
-	w := &writeCall{events: events, body: body, failed: map[int]error{}}
+	w := &writeCall{body: body, failed: map[int]error{}}
 	body.encode(events, o.routeOf, w.failed)
 	answered := len(w.failed) > 0
 	for lo := 0; lo < len(body.items); {
@@ -54,7 +54,6 @@ func (o *Output) Write(ctx context.Context, events []*agent.Event) error {
 
 // writeCall is one Write call's state shared by its requests.
 type writeCall struct {
-	events []*agent.Event
 	body   *bulkBody
 	failed map[int]error // keyed by Write index
 	// accepted is set when a request of the call got a 2xx answer.
@@ -129,7 +128,7 @@ func (o *Output) send(ctx context.Context, w *writeCall, lo, hi int) error {
 	case code >= 200 && code < 300:
 		w.accepted = true
 		o.accepted.Store(true)
-		return o.readItems(res.Body, w.events, b, lo, hi, w.failed)
+		return o.readItems(res.Body, b, lo, hi, w.failed)
 	case code == http.StatusRequestEntityTooLarge || code == http.StatusBadRequest:
 		msg := readError(res.Body)
 		if hi-lo == 1 && code == http.StatusBadRequest {

@@ -58,10 +58,9 @@ type Output struct {
 	// pipeline's processor workers call concurrently.
 	scratch chan *scratch
 
-	indexed, duplicates map[agent.Dataset]prometheus.Counter
-	duration            prometheus.Observer
-	bytesSent           prometheus.Counter
-	metrics             *telemetry.Metrics
+	duration  prometheus.Observer
+	bytesSent prometheus.Counter
+	metrics   *telemetry.Metrics
 }
 
 // Option adjusts how New builds the output.
@@ -100,19 +99,17 @@ func New(cfg Config, log *slog.Logger, metrics *telemetry.Metrics, opts ...Optio
 		return nil, fullKeys(err)
 	}
 	o := &Output{
-		cfg:        cfg,
-		log:        log.With("component", "outputs.elasticsearch"),
-		client:     client,
-		perform:    client.Perform,
-		bulkURL:    bulkURL(cfg.Parameters),
-		routes:     map[agent.Dataset]*route{},
-		bodies:     make(chan *bulkBody, cfg.Concurrency+1),
-		scratch:    make(chan *scratch, runtime.GOMAXPROCS(0)),
-		indexed:    map[agent.Dataset]prometheus.Counter{},
-		duplicates: map[agent.Dataset]prometheus.Counter{},
-		duration:   metrics.OutputRequestDuration.WithLabelValues(outputLabel),
-		bytesSent:  metrics.OutputBytes.WithLabelValues(outputLabel),
-		metrics:    metrics,
+		cfg:       cfg,
+		log:       log.With("component", "outputs.elasticsearch"),
+		client:    client,
+		perform:   client.Perform,
+		bulkURL:   bulkURL(cfg.Parameters),
+		routes:    map[agent.Dataset]*route{},
+		bodies:    make(chan *bulkBody, cfg.Concurrency+1),
+		scratch:   make(chan *scratch, runtime.GOMAXPROCS(0)),
+		duration:  metrics.OutputRequestDuration.WithLabelValues(outputLabel),
+		bytesSent: metrics.OutputBytes.WithLabelValues(outputLabel),
+		metrics:   metrics,
 	}
 	if cfg.AllowNonElastic {
 		// The transport below the client skips go-elasticsearch's product
@@ -167,9 +164,9 @@ func (o *Output) routeOf(ds agent.Dataset) *route {
 	defer o.routesMu.Unlock()
 	if r = o.routes[ds]; r == nil {
 		r = newRoute(ds, o.cfg.Namespace)
+		r.indexed = o.metrics.OutputIndexed.WithLabelValues(outputLabel, string(ds))
+		r.duplicates = o.metrics.OutputDuplicates.WithLabelValues(outputLabel, string(ds))
 		o.routes[ds] = r
-		o.indexed[ds] = o.metrics.OutputIndexed.WithLabelValues(outputLabel, string(ds))
-		o.duplicates[ds] = o.metrics.OutputDuplicates.WithLabelValues(outputLabel, string(ds))
 	}
 	return r
 }
@@ -194,14 +191,6 @@ func (o *Output) putBody(b *bulkBody) {
 	case o.bodies <- b:
 	default:
 	}
-}
-
-// counters returns the indexed and duplicate counters of a dataset.
-func (o *Output) counters(ds agent.Dataset) (indexed, duplicates prometheus.Counter) {
-	o.routeOf(ds)
-	o.routesMu.RLock()
-	defer o.routesMu.RUnlock()
-	return o.indexed[ds], o.duplicates[ds]
 }
 
 // BatchPolicy groups events as configured by bulk_max_docs, bulk_max_bytes,

@@ -42,7 +42,7 @@ const maxResponseBytes = 256 << 20
 // readItems reads a 2xx bulk response for documents [lo, hi) and records
 // each document's fate: counted as indexed or duplicate, or entered in
 // failed. A document without an answer is retried.
-func (o *Output) readItems(r io.Reader, events []*agent.Event, b *bulkBody, lo, hi int, failed map[int]error) error {
+func (o *Output) readItems(r io.Reader, b *bulkBody, lo, hi int, failed map[int]error) error {
 	errorsFlag, items, err := parseBulkResponse(io.LimitReader(r, maxResponseBytes))
 	if err != nil {
 		return fmt.Errorf("reading the bulk response failed: %w", err)
@@ -50,14 +50,12 @@ func (o *Output) readItems(r io.Reader, events []*agent.Event, b *bulkBody, lo, 
 	if !errorsFlag && items == nil {
 		// "errors": false came first: every document was created.
 		for i := lo; i < hi; i++ {
-			indexed, _ := o.counters(events[b.items[i]].Dataset)
-			indexed.Inc()
+			b.docs[i].route.indexed.Inc()
 		}
 		return nil
 	}
 	for i := lo; i < hi; i++ {
 		idx := b.items[i]
-		ds := events[idx].Dataset
 		if i-lo >= len(items) {
 			failed[idx] = fmt.Errorf("the bulk response has %d items for %d documents", len(items), hi-lo)
 			continue
@@ -66,11 +64,10 @@ func (o *Output) readItems(r io.Reader, events []*agent.Event, b *bulkBody, lo, 
 			failed[idx] = err
 			continue
 		}
-		indexed, duplicates := o.counters(ds)
-		if items[i-lo].Status == http.StatusConflict {
-			duplicates.Inc()
+		if r := b.docs[i].route; items[i-lo].Status == http.StatusConflict {
+			r.duplicates.Inc()
 		} else {
-			indexed.Inc()
+			r.indexed.Inc()
 		}
 	}
 	return nil
