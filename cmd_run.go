@@ -78,8 +78,9 @@ type daemon struct {
 	// current is the running assembly, read by the monitoring endpoint.
 	current atomic.Pointer[assembly]
 	monitor *monitor.Server
-	// listen is the monitoring address in use (changing it needs a restart).
-	listen string
+	// http is the section the monitoring endpoint runs with (changing it
+	// needs a restart).
+	http monitor.Config
 }
 
 // run runs the configuration until ctx ends (exit 0 after draining), every
@@ -177,8 +178,9 @@ func (d *daemon) reload() *Config {
 // running pipeline.
 func (d *daemon) startMonitor(ctx context.Context, cfg monitor.Config) error {
 	if d.monitor != nil {
-		if cfg.Listen != d.listen {
-			d.log.Warn("http.listen changed; the new address takes effect after a restart", "listening", d.listen)
+		if cfg != d.http {
+			d.log.Warn("the http section changed; the monitoring endpoint keeps its settings until a restart",
+				"listen", d.http.Listen, "allow_remote", d.http.AllowRemote, "unreachable_after", d.http.UnreachableAfter)
 		}
 		return nil
 	}
@@ -195,7 +197,7 @@ func (d *daemon) startMonitor(ctx context.Context, cfg monitor.Config) error {
 	if err := m.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("http.listen: %w", err)
 	}
-	d.monitor, d.listen = m, cfg.Listen
+	d.monitor, d.http = m, cfg
 	d.log.Info("monitoring endpoint listening", "address", m.Addr())
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -15,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"akship/agent/monitor"
+	"akship/agent/telemetry"
 	"akship/inputs/authentik/simulator"
 )
 
@@ -260,5 +263,26 @@ func TestDaemonReloadsOnSIGHUP(t *testing.T) {
 	waitFor(t, "the running pipeline to keep polling", 30*time.Second, func() bool { return len(env.docs(t, "event")) == 110 })
 	if code := d.stop(t); code != 0 {
 		t.Fatalf("exit code %d, want 0", code)
+	}
+}
+
+func TestReloadWarnsAboutHTTPChanges(t *testing.T) {
+	logs := &syncBuffer{}
+	d := &daemon{log: slog.New(slog.NewTextHandler(logs, nil)), metrics: telemetry.New()}
+	defer d.stopMonitor()
+	cfg := monitor.DefaultConfig()
+	cfg.Listen = "127.0.0.1:0"
+	if err := d.startMonitor(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.startMonitor(context.Background(), cfg); err != nil || strings.Contains(logs.String(), "WARN") {
+		t.Fatalf("an unchanged http section: error %v, logs:\n%s", err, logs)
+	}
+	cfg.UnreachableAfter = time.Minute
+	if err := d.startMonitor(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "the http section changed") {
+		t.Errorf("a changed http.unreachable_after was not reported; logs:\n%s", logs)
 	}
 }
