@@ -249,3 +249,24 @@ func TestKeysetWalkPassesPageWithoutReadableCreated(t *testing.T) {
 	}
 	assertExactlyOnce(t, ids, want)
 }
+
+func TestKeysetProbeToleratesInsertsBetweenItsRequests(t *testing.T) {
+	f := newFakeEvents(300)
+	f.before = func(f *fakeEvents, w http.ResponseWriter, r *http.Request) bool {
+		// An event arrives before every answer, so no two counts agree.
+		f.add(fmt.Sprintf("new-%04d", f.requests), fakeBase.Add(time.Hour+time.Duration(f.requests)*time.Second))
+		return serveKeyset(f, w, r)
+	}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	dir := t.TempDir()
+	store := testStore(t, dir)
+	cfg := testEventsConfig(100)
+	cfg.Walk = WalkKeyset
+	ids := runOnce(t, srv, store, cfg)
+	assertExactlyOnce(t, ids, present(f))
+	store.Close()
+	if c := loadCursor(t, "events", dir); c.Keyset == nil || !*c.Keyset {
+		t.Fatalf("cursor keyset = %v, want true", c.Keyset)
+	}
+}
