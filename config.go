@@ -1,7 +1,6 @@
 package main
 
 import (
-	_ "embed"
 	"errors"
 	"fmt"
 	"os"
@@ -167,15 +166,6 @@ func loadConfig(path string) (*Config, error) {
 	return decodeConfig(path, node)
 }
 
-// parseConfig is loadConfig for text in memory (name is used in errors).
-func parseConfig(name string, data []byte) (*Config, error) {
-	node, err := config.Parse(name, data)
-	if err != nil {
-		return nil, err
-	}
-	return decodeConfig(name, node)
-}
-
 func decodeConfig(name string, node *yaml.Node) (*Config, error) {
 	cfg := defaultConfig()
 	d := config.Decoder{File: name, Env: os.LookupEnv}
@@ -190,9 +180,6 @@ func decodeConfig(name string, node *yaml.Node) (*Config, error) {
 	}
 	return &cfg, nil
 }
-
-//go:embed config.example.yml
-var exampleConfig []byte
 
 // describeErrors renders a joined configuration error one problem a line.
 func describeErrors(err error) string {
