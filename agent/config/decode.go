@@ -116,7 +116,7 @@ func (d *Decoder) value(n *yaml.Node, path string, v reflect.Value) {
 		d.value(n, path, v.Elem())
 		return
 	}
-	if v.Addr().Type().Implements(textUnmarshalerType) && v.Type() != reflect.TypeFor[Secret]() {
+	if v.Addr().Type().Implements(textUnmarshalerType) {
 		d.text(n, path, v)
 		return
 	}
