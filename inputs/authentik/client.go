@@ -66,6 +66,9 @@ type Client struct {
 	http  *retryablehttp.Client
 	cfg   ClientConfig
 	opts  ClientOptions
+	// maxPage is the largest page body accepted (maxPageBytes; tests
+	// lower it).
+	maxPage int64
 }
 
 // NewClient builds a client from a validated configuration.
@@ -97,7 +100,7 @@ func NewClient(cfg ClientConfig, opts ClientOptions) (*Client, error) {
 	if opts.WrapTransport != nil {
 		rt = opts.WrapTransport(rt)
 	}
-	c := &Client{base: base, token: token, cfg: cfg, opts: opts}
+	c := &Client{base: base, token: token, cfg: cfg, opts: opts, maxPage: maxPageBytes}
 	c.http = &retryablehttp.Client{
 		HTTPClient:   &http.Client{Timeout: cfg.Timeout, Transport: rt},
 		RetryWaitMin: cfg.BackoffInitial,
@@ -189,7 +192,12 @@ func (c *Client) get(ctx context.Context, input, path string, q url.Values) ([]b
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusOK {
-		body, err := readBody(resp, maxPageBytes)
+		body, err := readBody(resp, c.maxPage)
+		if errors.Is(err, errPageTooLarge) {
+			// Every retry would download it again to fail the same way.
+			return nil, agent.Permanent(fmt.Errorf("authentik %s: a page is larger than %s; lower "+
+				"inputs.%s.page_size", u.Path, byteSize(c.maxPage), input))
+		}
 		if err != nil {
 			return nil, fmt.Errorf("reading authentik %s failed: %w", u.Path, err)
 		}
@@ -200,20 +208,40 @@ func (c *Client) get(ctx context.Context, input, path string, q url.Values) ([]b
 
 type inputKey struct{}
 
+// errPageTooLarge means a response body is larger than the client accepts.
+var errPageTooLarge = errors.New("page too large")
+
 // readBody reads a response body of at most limit bytes into a buffer of
 // its exact size when the length is announced: the records of a page
 // share that buffer while they travel through the pipeline, so it should
 // hold no slack (io.ReadAll would also copy it several times as it grows).
+// A larger body is errPageTooLarge, found before reading when the length
+// is announced.
 func readBody(resp *http.Response, limit int64) ([]byte, error) {
 	n := resp.ContentLength
-	if n < 0 || n > limit {
-		return io.ReadAll(io.LimitReader(resp.Body, limit))
+	if n > limit {
+		return nil, errPageTooLarge
+	}
+	if n < 0 {
+		body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+		if err == nil && int64(len(body)) > limit {
+			err = errPageTooLarge
+		}
+		return body, err
 	}
 	body := make([]byte, n)
 	if _, err := io.ReadFull(resp.Body, body); err != nil {
 		return nil, err
 	}
 	return body, nil
+}
+
+// byteSize writes n in MiB when it is a whole number of them, else in bytes.
+func byteSize(n int64) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return strconv.FormatInt(n>>20, 10) + " MiB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
 }
 
 // statusError turns a non-200 answer into an error that says what to do.
