@@ -125,16 +125,6 @@ func (c eventsCursor) complete(w *walkState, overlap time.Duration) eventsCursor
 	return next
 }
 
-// seen reports whether the previous walks already shipped pk.
-func (c eventsCursor) seen(pk string) bool {
-	for _, s := range c.Seen {
-		if s.PK == pk {
-			return true
-		}
-	}
-	return false
-}
-
 // snapshotCursor is the persisted position of a users or groups input.
 type snapshotCursor struct {
 	// Completed is when the last full snapshot started (all its records

@@ -12,7 +12,6 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -162,9 +161,6 @@ func fingerprintBytes(b []byte) string {
 	h.Write(b)
 	return base64.StdEncoding.EncodeToString(h.Sum(nil))
 }
-
-// errStopped is returned by Read after the input stopped for good.
-var errStopped = errors.New("input stopped")
 
 // saveCursor persists an input's cursor and records in its status whether
 // saving works (readiness reports a cursor that cannot be saved). A failed
