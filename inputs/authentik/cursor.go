@@ -30,6 +30,16 @@ func (c eventsCursor) base() eventsCursor {
 	return eventsCursor{Floor: c.Floor, Watermark: c.Watermark, Keyset: c.Keyset, KeysetChecked: c.KeysetChecked}
 }
 
+// from is where the next walk starts looking (the keyset walk) or stops
+// (the offset walk): h, the watermark less the overlap, unless that lies
+// before the floor; the floor before the first walk completed.
+func (c eventsCursor) from(h time.Time) time.Time {
+	if c.Watermark.IsZero() || !h.After(c.Floor) {
+		return c.Floor
+	}
+	return h
+}
+
 // horizon is the oldest created time the next walk looks at again: the
 // watermark minus the overlap, down to the whole second (the keyset walk's
 // bounds are whole seconds).

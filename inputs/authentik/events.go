@@ -206,6 +206,24 @@ func (in *EventsInput) newEvent(id string, raw []byte, now time.Time) *agent.Eve
 	return &agent.Event{Dataset: agent.DatasetEvent, ID: id, Raw: compact(raw), Collected: now}
 }
 
+// track registers next as the cursor after this page's events and returns
+// their batch. finished ends the walk that began at started: its duration
+// is observed and the poll counts as a success.
+func (in *EventsInput) track(ctx context.Context, next eventsCursor, events []*agent.Event, finished bool,
+	started time.Time) (agent.Batch, bool, error) {
+	if finished {
+		in.opts.Metrics.PollDuration.WithLabelValues(in.name).Observe(in.opts.Now().Sub(started).Seconds())
+		in.status.update(func(s *Status) { s.LastSuccess = in.opts.Now() })
+		in.walk, in.keyset, in.walked = nil, nil, true
+	}
+	ack, err := in.tracker.Track(ctx, next)
+	if err != nil {
+		return agent.Batch{}, false, err
+	}
+	in.cur = next
+	return agent.Batch{Events: events, Ack: ack}, true, nil
+}
+
 // fetch requests one page of events, newest first.
 func (in *EventsInput) fetch(ctx context.Context, page, size int) (*Page, error) {
 	q := url.Values{}

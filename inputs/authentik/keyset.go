@@ -105,12 +105,7 @@ func (in *EventsInput) chooseKeyset(ctx context.Context) (bool, error) {
 
 // beginKeyset starts a keyset walk from the cursor.
 func (in *EventsInput) beginKeyset(now time.Time) {
-	from := in.cur.Floor
-	if !in.cur.Watermark.IsZero() {
-		if h := horizon(in.cur.Watermark, in.cfg.Overlap); h.After(from) {
-			from = h
-		}
-	}
+	from := in.cur.from(horizon(in.cur.Watermark, in.cfg.Overlap))
 	w := &keysetWalk{started: now, anchor: from.Truncate(time.Second), page: 1, handled: map[string]time.Time{}}
 	for _, s := range in.cur.Seen {
 		w.handled[s.PK] = s.Created
@@ -224,15 +219,5 @@ func (in *EventsInput) emitKeyset(ctx context.Context, events []*agent.Event, fi
 			next.Seen = append(next.Seen, seenEvent{PK: pk, Created: c})
 		}
 	}
-	if finished {
-		in.opts.Metrics.PollDuration.WithLabelValues(in.name).Observe(in.opts.Now().Sub(w.started).Seconds())
-		in.status.update(func(s *Status) { s.LastSuccess = in.opts.Now() })
-		in.keyset, in.walked = nil, true
-	}
-	ack, err := in.tracker.Track(ctx, next)
-	if err != nil {
-		return agent.Batch{}, false, err
-	}
-	in.cur = next
-	return agent.Batch{Events: events, Ack: ack}, true, nil
+	return in.track(ctx, next, events, finished, w.started)
 }

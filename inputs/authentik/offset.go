@@ -41,13 +41,7 @@ func (in *EventsInput) beginWalk() {
 		w.resumed = true
 		in.opts.Log.Info("resuming interrupted walk", "input", in.name, "page", w.page)
 	} else {
-		stop := in.cur.Floor
-		if !in.cur.Watermark.IsZero() {
-			if h := in.cur.Watermark.Add(-in.cfg.Overlap); h.After(stop) {
-				stop = h
-			}
-		}
-		w.state = &walkState{Started: now, Stop: stop}
+		w.state = &walkState{Started: now, Stop: in.cur.from(in.cur.Watermark.Add(-in.cfg.Overlap))}
 	}
 	w.state.PageSize = in.cfg.PageSize
 	in.walk = w
@@ -191,16 +185,8 @@ func (in *EventsInput) emit(ctx context.Context, events []*agent.Event) (agent.B
 	next := in.cur
 	if w.finished {
 		next = in.cur.complete(w.state, in.cfg.Overlap)
-		in.opts.Metrics.PollDuration.WithLabelValues(in.name).Observe(in.opts.Now().Sub(w.state.Started).Seconds())
-		in.status.update(func(s *Status) { s.LastSuccess = in.opts.Now() })
-		in.walk, in.walked = nil, true
 	} else {
 		next.Walk = w.state.clone()
 	}
-	ack, err := in.tracker.Track(ctx, next)
-	if err != nil {
-		return agent.Batch{}, false, err
-	}
-	in.cur = next
-	return agent.Batch{Events: events, Ack: ack}, true, nil
+	return in.track(ctx, next, events, w.finished, w.state.Started)
 }
