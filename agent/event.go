@@ -5,9 +5,7 @@
 package agent
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"time"
 
 	"akship/internal/jsonnum"
@@ -124,15 +122,11 @@ func (e *Event) Document() map[string]any {
 }
 
 // decodeDocument decodes a serialised document, numbers as jsonnum gives
-// them (see Document).
+// them (see Document). Anything but one JSON object is refused.
 func decodeDocument(b []byte) (map[string]any, bool) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var doc map[string]any
-	if dec.Decode(&doc) != nil || doc == nil {
-		return nil, false
-	}
-	return jsonnum.Replace(doc).(map[string]any), true
+	v, err := jsonnum.Decode(b)
+	doc, ok := v.(map[string]any)
+	return doc, err == nil && ok && doc != nil
 }
 
 // AckFunc reports the fate of a batch back to the input that produced it.

@@ -7,10 +7,34 @@
 package jsonnum
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 	"strconv"
 	"strings"
 )
+
+// ErrTrailingData is Decode's error for data holding more than one JSON
+// value, or a value followed by something that is not JSON.
+var ErrTrailingData = errors.New("jsonnum: the JSON value is followed by more data")
+
+// Decode decodes the one JSON value in data (whitespace may surround it)
+// with encoding/json, numbers as Value gives them. Its errors are
+// encoding/json's, unwrapped (a *json.SyntaxError, io.ErrUnexpectedEOF,
+// io.EOF for no value at all), or ErrTrailingData.
+func Decode(data []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, ErrTrailingData
+	}
+	return Replace(v), nil
+}
 
 // Value converts the text of a valid JSON number; integral tells whether
 // the text has neither fraction nor exponent (callers usually know).

@@ -3,6 +3,8 @@ package jsonnum
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 	"reflect"
 	"testing"
 )
@@ -24,5 +26,32 @@ func TestReplace(t *testing.T) {
 	}
 	if got := Replace(v); !reflect.DeepEqual(got, want) {
 		t.Fatalf("Replace = %#v\nwant %#v", got, want)
+	}
+}
+
+func TestDecode(t *testing.T) {
+	got, err := Decode([]byte(" {\"n\":17,\"f\":2.5,\"huge\":-1e400,\"l\":[9223372036854775808]}\n"))
+	want := map[string]any{"n": int64(17), "f": 2.5, "huge": "-1e400", "l": []any{9223372036854775808.0}}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("Decode = %#v, %v\nwant %#v", got, err, want)
+	}
+	if got, err := Decode([]byte("42")); err != nil || got != int64(42) {
+		t.Errorf("Decode(42) = %#v, %v", got, err)
+	}
+	var se *json.SyntaxError
+	for _, tt := range []struct {
+		in   string
+		want func(error) bool
+	}{
+		{`{"a":1} {"b":2}`, func(err error) bool { return err == ErrTrailingData }},
+		{`{"a":1}x`, func(err error) bool { return err == ErrTrailingData }},
+		{`[1]]`, func(err error) bool { return err == ErrTrailingData }},
+		{`{"a":}`, func(err error) bool { return errors.As(err, &se) && se.Offset == 6 }},
+		{`{"a":1`, func(err error) bool { return err == io.ErrUnexpectedEOF }},
+		{``, func(err error) bool { return err == io.EOF }},
+	} {
+		if v, err := Decode([]byte(tt.in)); !tt.want(err) {
+			t.Errorf("Decode(%q) = %#v, %v", tt.in, v, err)
+		}
 	}
 }

@@ -146,23 +146,19 @@ func validString(b []byte) string {
 
 // stdParse decodes with encoding/json (exact numbers kept).
 func stdParse(data []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		var se *json.SyntaxError
-		switch {
-		case errors.As(err, &se):
-			return nil, fmt.Errorf("offset %d: %s", se.Offset, se.Error())
-		case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
-			return nil, fmt.Errorf("offset %d: unexpected end of input", len(data))
-		}
-		return nil, err
-	}
-	if _, err := dec.Token(); err != io.EOF {
+	v, err := jsonnum.Decode(data)
+	var se *json.SyntaxError
+	switch {
+	case err == nil:
+		return v, nil
+	case errors.Is(err, jsonnum.ErrTrailingData):
 		return nil, errTrailing
+	case errors.As(err, &se):
+		return nil, fmt.Errorf("offset %d: %s", se.Offset, se.Error())
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return nil, fmt.Errorf("offset %d: unexpected end of input", len(data))
 	}
-	return jsonnum.Replace(v), nil
+	return nil, err
 }
 
 // number converts a valid JSON number's text (see jsonnum).
