@@ -278,10 +278,11 @@ var plain = func() (t [256]bool) {
 	return t
 }()
 
-// SWAR constants: a byte of each in every lane of a uint64.
+// SWAR constants: a byte of each in every lane of a uint64 (the mapping
+// scans records with them too).
 const (
-	lanes01 = 0x0101010101010101
-	lanes80 = 0x8080808080808080
+	Lanes01 = 0x0101010101010101
+	Lanes80 = 0x8080808080808080
 )
 
 // special8 returns, for the 8 bytes of x (one per lane), a mask whose
@@ -289,12 +290,12 @@ const (
 // below 0x20, at or above 0x80, a quote or a backslash; 0 when all are
 // plain. (A borrow can flag a lane after a special one, never before.)
 func special8(x uint64) uint64 {
-	below20 := (x - 0x20*lanes01) &^ x
-	quote := x ^ '"'*lanes01
-	backslash := x ^ '\\'*lanes01
-	quote = (quote - lanes01) &^ quote
-	backslash = (backslash - lanes01) &^ backslash
-	return (x | below20 | quote | backslash) & lanes80
+	below20 := (x - 0x20*Lanes01) &^ x
+	quote := x ^ '"'*Lanes01
+	backslash := x ^ '\\'*Lanes01
+	quote = (quote - Lanes01) &^ quote
+	backslash = (backslash - Lanes01) &^ backslash
+	return (x | below20 | quote | backslash) & Lanes80
 }
 
 // AppendString appends s as a JSON string. Control characters are escaped,

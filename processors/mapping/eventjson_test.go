@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -48,6 +49,10 @@ func FuzzPlainText(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if got, want := plainText(b), utf8.Valid(b) && !hasControlByte(b); got != want {
 			t.Fatalf("plainText(%q) = %v, want %v", b, got, want)
+		}
+		control := slices.ContainsFunc(b, func(c byte) bool { return c < 0x20 })
+		if got := hasControlByte(b); got != control {
+			t.Fatalf("hasControlByte(%q) = %v, want %v", b, got, control)
 		}
 	})
 }

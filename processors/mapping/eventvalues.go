@@ -181,7 +181,7 @@ func (w *docWriter) renderRaw(l []string, v *fastjson.Value) []string {
 		if canonicalInt(t) {
 			return addString(l, unsafeString(t))
 		}
-		s, _ := renderString(number(string(t), bytes.IndexAny(t, ".eE") < 0))
+		s, _ := renderString(number(t))
 		return addString(l, s)
 	case fastjson.TypeTrue:
 		return addString(l, "true")

@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/valyala/fastjson"
 
+	"akship/internal/jsonenc"
 	"akship/internal/jsonnum"
 )
 
@@ -63,12 +65,31 @@ type converter struct {
 // which fastjson's validator does not check; compact JSON (what authentik
 // sends) holds none, so such records simply take encoding/json.
 func hasControlByte(data []byte) bool {
-	for _, c := range data {
-		if c < 0x20 {
-			return true
+	control, _ := scanBytes(data)
+	return control
+}
+
+// scanBytes looks at data 8 bytes at a time: control reports a byte below
+// 0x20 (the scan stops at it), high a byte at or above 0x80 before that.
+func scanBytes(data []byte) (control, high bool) {
+	var seen uint64
+	i := 0
+	for ; i+8 <= len(data); i += 8 {
+		x := binary.LittleEndian.Uint64(data[i:])
+		// The lane of the first byte below 0x20 gets its high bit (a
+		// borrow can flag later lanes too, never when there is none).
+		if (x-0x20*jsonenc.Lanes01)&^x&jsonenc.Lanes80 != 0 {
+			return true, seen&jsonenc.Lanes80 != 0
 		}
+		seen |= x
 	}
-	return false
+	for ; i < len(data); i++ {
+		if data[i] < 0x20 {
+			return true, seen&jsonenc.Lanes80 != 0
+		}
+		seen |= uint64(data[i])
+	}
+	return false, seen&jsonenc.Lanes80 != 0
 }
 
 // hasSurrogateEscape reports whether data holds a \uD800-\uDFFF escape.
@@ -105,8 +126,7 @@ func (c *converter) convert(v *fastjson.Value) any {
 		return c.str(v.GetStringBytes())
 	case fastjson.TypeNumber:
 		var buf [32]byte
-		text := v.MarshalTo(buf[:0])
-		return number(string(text), bytes.IndexAny(text, ".eE") < 0)
+		return number(v.MarshalTo(buf[:0]))
 	case fastjson.TypeTrue:
 		return true
 	case fastjson.TypeFalse:
@@ -161,8 +181,12 @@ func stdParse(data []byte) (any, error) {
 	return nil, err
 }
 
-// number converts a valid JSON number's text (see jsonnum).
-func number(s string, integral bool) any { return jsonnum.Value(s, integral) }
+// number converts a valid JSON number's text to a document value (see
+// jsonnum); text may be reused afterwards.
+func number(text []byte) any {
+	s := string(text)
+	return jsonnum.Value(s, jsonnum.Integral(s))
+}
 
 // unsafeString views b as a string without copying; b must not change
 // while the string is in use.

@@ -1,7 +1,6 @@
 package mapping
 
 import (
-	"bytes"
 	"math"
 	"slices"
 	"strings"
@@ -142,14 +141,11 @@ func (w *docWriter) str(s string) bool {
 func (w *docWriter) number(v *fastjson.Value) {
 	start := len(w.b)
 	w.b = v.MarshalTo(w.b)
-	t := w.b[start:]
-	integral := bytes.IndexAny(t, ".eE") < 0
-	if integral && len(t) <= 18 && !(len(t) == 2 && t[0] == '-' && t[1] == '0') {
-		return
+	if t := w.b[start:]; !canonicalInt(t) {
+		n := number(t)
+		w.b = w.b[:start]
+		w.native(n)
 	}
-	n := number(string(t), integral)
-	w.b = w.b[:start]
-	w.native(n)
 }
 
 // text returns a record string: a view of the parser's memory, so it must
@@ -228,8 +224,7 @@ func (w *docWriter) value(v *fastjson.Value) any {
 		return text(v)
 	case fastjson.TypeNumber:
 		var buf [32]byte
-		t := v.MarshalTo(buf[:0])
-		return number(string(t), bytes.IndexAny(t, ".eE") < 0)
+		return number(v.MarshalTo(buf[:0]))
 	case fastjson.TypeTrue:
 		return true
 	case fastjson.TypeFalse:

@@ -1,7 +1,6 @@
 package mapping
 
 import (
-	"encoding/binary"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -69,29 +68,9 @@ func (dm *datasetMapper) mapJSON(raw []byte, collected time.Time) (_ []byte, ok 
 	return append(make([]byte, 0, len(w.b)+agent.FieldsJSONSpare), w.b...), true
 }
 
-// SWAR constants: a byte of each in every lane of a uint64.
-const (
-	lanes01 = 0x0101010101010101
-	lanes80 = 0x8080808080808080
-)
-
 // plainText reports whether raw is valid UTF-8 without control characters
 // (see hasControlByte), looking at 8 bytes at a time.
 func plainText(raw []byte) bool {
-	var seen uint64
-	i := 0
-	for ; i+8 <= len(raw); i += 8 {
-		x := binary.LittleEndian.Uint64(raw[i:])
-		if (x-0x20*lanes01)&^x&lanes80 != 0 {
-			return false // a byte below 0x20
-		}
-		seen |= x
-	}
-	for ; i < len(raw); i++ {
-		if raw[i] < 0x20 {
-			return false
-		}
-		seen |= uint64(raw[i])
-	}
-	return seen&lanes80 == 0 || utf8.Valid(raw)
+	control, high := scanBytes(raw)
+	return !control && (!high || utf8.Valid(raw))
 }
