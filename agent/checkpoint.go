@@ -84,23 +84,30 @@ func (t *Tracker[C]) ack(e *trackEntry[C], err error) {
 		return
 	}
 	e.done = true
-	// A failed entry is never done, so the prefix below stops before it even
-	// when t.failed is set: earlier batches may still commit, later never.
+	t.commitDone()
+	t.signalIdle()
+}
+
+// commitDone commits the checkpoint of the longest acknowledged prefix of
+// pending, if there is one, and drops the prefix. A failed entry is never
+// done, so the prefix stops before it even when t.failed is set: earlier
+// batches may still commit, later never. When the commit fails the newest
+// entry of the prefix stays, so a later ack or Flush retries it. Called
+// with mu held.
+func (t *Tracker[C]) commitDone() {
 	n := 0
 	for n < len(t.pending) && t.pending[n].done {
 		n++
 	}
-	if n > 0 {
-		cp := t.pending[n-1].cp
-		clear(t.pending[:n])
-		t.pending = t.pending[n:]
-		t.last = t.commit(cp)
-		if t.last != nil {
-			// Keep the checkpoint so a later ack or Flush retries it.
-			t.pending = append([]*trackEntry[C]{{cp: cp, done: true}}, t.pending...)
-		}
+	if n == 0 {
+		return
 	}
-	t.signalIdle()
+	t.last = t.commit(t.pending[n-1].cp)
+	if t.last != nil {
+		n-- // keep the checkpoint for a retry
+	}
+	clear(t.pending[:n])
+	t.pending = t.pending[n:]
 }
 
 // signalIdle wakes Wait when nothing is outstanding. Called with mu held.
@@ -150,18 +157,7 @@ func (t *Tracker[C]) Wait(ctx context.Context) error {
 func (t *Tracker[C]) Flush() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if len(t.pending) > 0 && t.pending[0].done {
-		n := 0
-		for n < len(t.pending) && t.pending[n].done {
-			n++
-		}
-		cp := t.pending[n-1].cp
-		t.last = t.commit(cp)
-		if t.last == nil {
-			clear(t.pending[:n])
-			t.pending = t.pending[n:]
-		}
-	}
+	t.commitDone()
 	return t.last
 }
 
