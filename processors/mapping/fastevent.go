@@ -1,7 +1,6 @@
 package mapping
 
 import (
-	"slices"
 	"strings"
 	"time"
 )
@@ -104,8 +103,9 @@ var eventDuplicates = []string{
 	"context.http_request.user_agent",
 }
 
-// mapEventFast maps an event record as programs/event.cel does.
-func (e enrichers) mapEventFast(record map[string]any, tags []string, collected time.Time) map[string]any {
+// mapEventFast maps an event record as programs/event.cel does; preserve
+// tells whether the tags hold preserve_duplicate_custom_fields.
+func (e enrichers) mapEventFast(record map[string]any, preserve bool, collected time.Time) map[string]any {
 	ip := record["client_ip"]
 	if !(ip == nil || ip == "" || isIP(ip)) {
 		ip = fail("authentik.event.client_ip: not an IP address: %s", preview(ip))
@@ -139,7 +139,7 @@ func (e enrichers) mapEventFast(record map[string]any, tags []string, collected 
 			"id":     userPK,
 			"name":   valueAt(record, "user", "username"),
 		},
-		"authentik": map[string]any{"event": authentikEvent(record, ip, created, tags)},
+		"authentik": map[string]any{"event": authentikEvent(record, ip, created, preserve)},
 	}
 }
 
@@ -178,7 +178,7 @@ func relatedEventUsers(record map[string]any, email, userPK any) []any {
 // without() do. Those copy; here the record is changed in place, which
 // gives the same document because the record belongs to this mapping and
 // nothing else in the document refers to the maps that change.
-func authentikEvent(record map[string]any, ip, created any, tags []string) map[string]any {
+func authentikEvent(record map[string]any, ip, created any, preserve bool) map[string]any {
 	converted := make([]any, len(eventConversions))
 	found := make([]bool, len(eventConversions))
 	for i, c := range eventConversions {
@@ -194,7 +194,7 @@ func authentikEvent(record map[string]any, ip, created any, tags []string) map[s
 			parent.(map[string]any)[c.keys[len(c.keys)-1]] = converted[i]
 		}
 	}
-	if !slices.Contains(tags, "preserve_duplicate_custom_fields") {
+	if !preserve {
 		for _, keys := range eventDuplicateKeys {
 			if parent, ok := lookupPath(record, keys[:len(keys)-1]...); ok {
 				if m, ok := parent.(map[string]any); ok {

@@ -39,7 +39,7 @@ type datasetMapper struct {
 	program *compiled
 	// fast, when set, replaces program: a Go twin of the default program
 	// (see fastevent.go).
-	fast func(record map[string]any, tags []string, collected time.Time) map[string]any
+	fast func(record map[string]any, preserve bool, collected time.Time) map[string]any
 	// direct is set when the twin writes the document's JSON itself (see
 	// eventjson.go): fast is set and nothing extends the document.
 	direct   bool
@@ -110,9 +110,13 @@ func newDatasetMapper(d agent.Dataset, dc DatasetConfig, e enrichers) (*datasetM
 	src, name, err = source(d, "extend", dc.Extend, dc.ExtendFile, func() (string, string, error) {
 		return "", "", nil
 	})
-	if err != nil || src == "" {
-		dm.direct = dm.fast != nil && err == nil
+	if err != nil {
 		return dm, err
+	}
+	if src == "" {
+		// Nothing extends the twin's document: it can write the JSON.
+		dm.direct = dm.fast != nil
+		return dm, nil
 	}
 	if env, err = newEnv(e, true); err != nil {
 		return nil, err
@@ -200,7 +204,7 @@ func (dm *datasetMapper) eval(ctx context.Context, record map[string]any, collec
 	var doc map[string]any
 	var err error
 	if dm.fast != nil {
-		doc = dm.fast(record, dm.tags, collected)
+		doc = dm.fast(record, dm.preserve, collected)
 	} else {
 		doc, err = run(ctx, dm.program, act)
 	}
