@@ -3,8 +3,6 @@ package config
 import (
 	"errors"
 	"regexp"
-	"strconv"
-	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -24,6 +22,9 @@ func Locate(file string, root *yaml.Node, err error) error {
 	if err == nil || root == nil {
 		return err
 	}
+	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
+		root = root.Content[0]
+	}
 	parts := Errors(err)
 	out := make([]error, len(parts))
 	changed := false
@@ -37,7 +38,7 @@ func Locate(file string, root *yaml.Node, err error) error {
 		if m == nil {
 			continue
 		}
-		if n := lookupKey(root, m[1]); n != nil {
+		if n, ok := walk(root, m[1]); ok {
 			// Path stays empty: the error's own text names the key.
 			out[i] = &LocatedError{File: file, Line: n.Line, Column: n.Column, Err: e}
 			changed = true
@@ -60,30 +61,4 @@ func LocateFile(path string, err error) error {
 		return err
 	}
 	return Locate(path, root, err)
-}
-
-// lookupKey returns the value node of a dotted key, or nil when the file
-// does not write that key.
-func lookupKey(n *yaml.Node, key string) *yaml.Node {
-	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
-		n = n.Content[0]
-	}
-	for _, k := range strings.Split(key, ".") {
-		if n == nil {
-			return nil
-		}
-		switch n.Kind {
-		case yaml.MappingNode:
-			n = child(n, k)
-		case yaml.SequenceNode:
-			i, err := strconv.Atoi(k)
-			if err != nil || i < 0 || i >= len(n.Content) {
-				return nil
-			}
-			n = n.Content[i]
-		default:
-			return nil
-		}
-	}
-	return n
 }

@@ -117,7 +117,7 @@ func (d *Decoder) validate(n, at *yaml.Node, path string, v reflect.Value) {
 		if errors.As(e, &fe) {
 			key, e = fe.Key, fe.Err
 			if n != nil {
-				loc = find(n, fe.Key)
+				loc, _ = walk(n, fe.Key)
 			}
 		}
 		le := &LocatedError{File: d.File, Path: join(path, key), Err: e}
@@ -128,25 +128,31 @@ func (d *Decoder) validate(n, at *yaml.Node, path string, v reflect.Value) {
 	}
 }
 
-// find returns the value node of the dot-separated key under n, or the deepest
-// node on the way when the key is absent (a missing required key is
-// reported where its section starts).
-func find(n *yaml.Node, key string) *yaml.Node {
-	if key == "" {
-		return n
-	}
-	head, rest, _ := strings.Cut(key, ".")
-	if n.Kind == yaml.MappingNode {
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == head {
-				return find(n.Content[i+1], rest)
-			}
+// walk follows the dot-separated key from n, through mappings by key and
+// sequences by index. It returns the node the key names and true, or the
+// deepest node on the way and false when the file does not write the whole
+// key (a missing required key is reported where its section starts).
+func walk(n *yaml.Node, key string) (*yaml.Node, bool) {
+	for rest := key; rest != ""; {
+		var head string
+		head, rest, _ = strings.Cut(rest, ".")
+		next := step(n, head)
+		if next == nil {
+			return n, false
 		}
+		n = next
 	}
-	if n.Kind == yaml.SequenceNode {
-		if i, err := strconv.Atoi(head); err == nil && i >= 0 && i < len(n.Content) {
-			return find(n.Content[i], rest)
+	return n, true
+}
+
+// step returns the value of key in mapping n, or the element it numbers in
+// sequence n; nil when there is none.
+func step(n *yaml.Node, key string) *yaml.Node {
+	if n != nil && n.Kind == yaml.SequenceNode {
+		if i, err := strconv.Atoi(key); err == nil && i >= 0 && i < len(n.Content) {
+			return n.Content[i]
 		}
+		return nil
 	}
-	return n
+	return child(n, key)
 }
