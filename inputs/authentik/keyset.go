@@ -144,7 +144,7 @@ func (in *EventsInput) stepKeyset(ctx context.Context) (agent.Batch, bool, error
 		}
 	}
 	in.advanceKeyset(last, finished)
-	return in.emitKeyset(ctx, events, finished)
+	return in.emitKeyset(ctx, events, last, finished)
 }
 
 // handleKeyset ships the page's events not handled before and returns the
@@ -194,14 +194,15 @@ func (in *EventsInput) advanceKeyset(last time.Time, finished bool) {
 
 // emitKeyset tracks the cursor after this page: the watermark is the newest
 // event handled (everything before it in created order is), and the seen
-// set keeps the events within the overlap below it.
-func (in *EventsInput) emitKeyset(ctx context.Context, events []*agent.Event, finished bool) (agent.Batch, bool, error) {
+// set keeps the events within the overlap below it. last is the created
+// time of the page's last event: pages are in ascending order, so the
+// newest event handled is the later of it and the watermark so far.
+func (in *EventsInput) emitKeyset(ctx context.Context, events []*agent.Event, last time.Time,
+	finished bool) (agent.Batch, bool, error) {
 	w := in.keyset
 	next := in.cur.base()
-	for _, c := range w.handled {
-		if c.After(next.Watermark) {
-			next.Watermark = c
-		}
+	if last.After(next.Watermark) {
+		next.Watermark = last
 	}
 	// Requests never reach below the anchor again, nor the next walk below
 	// the horizon: what lies below both is forgotten.
