@@ -224,12 +224,22 @@ func (in *EventsInput) track(ctx context.Context, next eventsCursor, events []*a
 	return agent.Batch{Events: events, Ack: ack}, true, nil
 }
 
-// fetch requests one page of events, newest first.
-func (in *EventsInput) fetch(ctx context.Context, page, size int) (*Page, error) {
-	q := url.Values{}
-	q.Set("ordering", "-created,-pk")
-	q.Set("page", strconv.Itoa(page))
-	q.Set("page_size", strconv.Itoa(size))
+// Orderings of the events walks.
+const (
+	newestFirst = "-created,-pk" // the offset walk
+	oldestFirst = "created,pk"   // the keyset walk
+)
+
+// fetch requests one page of size events in the given ordering (authentik's
+// default when empty), restricted by search when it is not empty.
+func (in *EventsInput) fetch(ctx context.Context, ordering, search string, page, size int) (*Page, error) {
+	q := url.Values{"page": {strconv.Itoa(page)}, "page_size": {strconv.Itoa(size)}}
+	if ordering != "" {
+		q.Set("ordering", ordering)
+	}
+	if search != "" {
+		q.Set("search", search)
+	}
 	return in.client.List(ctx, in.name, eventsPath, q)
 }
 

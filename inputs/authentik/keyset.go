@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
-	"strconv"
 	"time"
 
 	"akship/agent"
@@ -60,11 +58,7 @@ const recheckKeyset = 24 * time.Hour
 // empty and nothing can be told.
 func (in *EventsInput) probeKeyset(ctx context.Context) (ok, decided bool, err error) {
 	count := func(search string) (int, error) {
-		q := url.Values{"page": {"1"}, "page_size": {"1"}}
-		if search != "" {
-			q.Set("search", search)
-		}
-		p, err := in.client.List(ctx, in.name, eventsPath, q)
+		p, err := in.fetch(ctx, "", search, 1, 1)
 		if err != nil {
 			return 0, err
 		}
@@ -117,12 +111,8 @@ func (in *EventsInput) beginKeyset(now time.Time) {
 // stepKeyset fetches and handles one page of a keyset walk.
 func (in *EventsInput) stepKeyset(ctx context.Context) (agent.Batch, bool, error) {
 	w := in.keyset
-	q := url.Values{}
-	q.Set("ordering", "created,pk")
-	q.Set("page", strconv.Itoa(w.page))
-	q.Set("page_size", strconv.Itoa(in.cfg.PageSize))
-	q.Set("search", fmt.Sprintf("created >= %q", w.anchor.UTC().Format(qlTime)))
-	page, err := in.client.List(ctx, in.name, eventsPath, q)
+	bound := fmt.Sprintf("created >= %q", w.anchor.UTC().Format(qlTime))
+	page, err := in.fetch(ctx, oldestFirst, bound, w.page, in.cfg.PageSize)
 	finished := false
 	switch {
 	case errors.Is(err, ErrInvalidPage):

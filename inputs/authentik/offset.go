@@ -62,7 +62,7 @@ func resumePage(w *walkState, pageSize int) int {
 // batch (a continuity check stepped back).
 func (in *EventsInput) step(ctx context.Context) (agent.Batch, bool, error) {
 	w := in.walk
-	page, err := in.fetch(ctx, w.page, w.state.PageSize)
+	page, err := in.fetch(ctx, newestFirst, "", w.page, w.state.PageSize)
 	if errors.Is(err, ErrInvalidPage) {
 		return in.pastEnd(ctx)
 	}
@@ -131,7 +131,7 @@ func (in *EventsInput) continuous(ctx context.Context, page *Page) (bool, error)
 			return true, nil
 		}
 	}
-	probe, err := in.fetch(ctx, (w.page-1)*w.state.PageSize, 1)
+	probe, err := in.fetch(ctx, newestFirst, "", (w.page-1)*w.state.PageSize, 1)
 	if errors.Is(err, ErrInvalidPage) {
 		return false, nil
 	}
