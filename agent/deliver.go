@@ -192,34 +192,55 @@ func (p *Pipeline) deadLetterEach(items []item, errs []error) bool {
 // done counts items as finished and acknowledges every batch whose last
 // event this was.
 func (p *Pipeline) done(items []item, counter *[4]atomic.Int64) {
-	for _, it := range items {
-		counter[datasetIndex(it.ev.Dataset)].Add(1)
-		it.b.mu.Lock()
-		it.b.remaining--
-		fire := it.b.remaining == 0 && !it.b.failed
-		it.b.mu.Unlock()
-		if fire {
-			it.b.ack(context.Background(), nil)
+	batchRuns(items, func(b *batchState, run []item) {
+		for _, it := range run {
+			counter[datasetIndex(it.ev.Dataset)].Add(1)
 		}
-	}
-	p.Counts.inFlight.Add(-int64(len(items)))
-	p.Metrics.InFlightEvents.Sub(float64(len(items)))
+		b.mu.Lock()
+		b.remaining -= len(run)
+		fire := b.remaining == 0 && !b.failed
+		b.mu.Unlock()
+		if fire {
+			b.ack(context.Background(), nil)
+		}
+	})
+	p.addInFlight(-len(items))
 }
 
 // abandon gives up on items (shutdown): their batches are acknowledged with
 // the error, which keeps the inputs' cursors before them.
 func (p *Pipeline) abandon(items []item, err error) {
-	for _, it := range items {
-		it.b.mu.Lock()
-		fire := !it.b.failed
-		it.b.failed = true
-		it.b.mu.Unlock()
+	batchRuns(items, func(b *batchState, _ []item) {
+		b.mu.Lock()
+		fire := !b.failed
+		b.failed = true
+		b.mu.Unlock()
 		if fire {
-			it.b.ack(context.Background(), err)
+			b.ack(context.Background(), err)
 		}
+	})
+	p.addInFlight(-len(items))
+}
+
+// batchRuns calls f for every run of consecutive items of the same batch
+// (a bulk usually holds whole batches), so a batch's mutex is taken once
+// per run rather than once per event.
+func batchRuns(items []item, f func(b *batchState, run []item)) {
+	for i := 0; i < len(items); {
+		j := i + 1
+		for j < len(items) && items[j].b == items[i].b {
+			j++
+		}
+		f(items[i].b, items[i:j])
+		i = j
 	}
-	p.Counts.inFlight.Add(-int64(len(items)))
-	p.Metrics.InFlightEvents.Sub(float64(len(items)))
+}
+
+// addInFlight moves the number of events in flight by n, in Counts (for
+// the status) and in the metric together.
+func (p *Pipeline) addInFlight(n int) {
+	p.Counts.inFlight.Add(int64(n))
+	p.Metrics.InFlightEvents.Add(float64(n))
 }
 
 func (p *Pipeline) logRetry(attempt, n int, delay, took time.Duration, err error) {

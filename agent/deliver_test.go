@@ -338,3 +338,21 @@ func TestPipelineShutdownAbandonsAfterTimeout(t *testing.T) {
 		})
 	}
 }
+
+func TestBatchRuns(t *testing.T) {
+	a, b := &batchState{}, &batchState{}
+	items := []item{{b: a}, {b: a}, {b: b}, {b: a}}
+	var got []int
+	batchRuns(items, func(bs *batchState, run []item) {
+		for _, it := range run {
+			if it.b != bs {
+				t.Fatalf("run of %p holds an item of %p", bs, it.b)
+			}
+		}
+		got = append(got, len(run))
+	})
+	if want := []int{2, 1, 1}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("run lengths = %v, want %v", got, want)
+	}
+	batchRuns(nil, func(*batchState, []item) { t.Error("a run of no items") })
+}

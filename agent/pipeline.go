@@ -155,7 +155,6 @@ func (p *Pipeline) defaults() {
 	if p.ShutdownTimeout <= 0 {
 		p.ShutdownTimeout = 30 * time.Second
 	}
-	p.Retry = p.Retry.withDefaults()
 	if p.after == nil {
 		p.after = time.After
 	}
@@ -231,14 +230,12 @@ func (p *Pipeline) read(ctx context.Context, src *Source, jobs chan<- job) error
 			continue
 		}
 		p.Counts.add(b.Events, &p.Counts.read)
-		p.Counts.inFlight.Add(int64(len(b.Events)))
-		p.Metrics.InFlightEvents.Add(float64(len(b.Events)))
+		p.addInFlight(len(b.Events))
 		select {
 		case jobs <- job{src: src, batch: b}:
 			p.Metrics.QueueDepth.WithLabelValues("process").Set(float64(len(jobs)))
 		case <-ctx.Done():
-			p.Counts.inFlight.Add(-int64(len(b.Events)))
-			p.Metrics.InFlightEvents.Sub(float64(len(b.Events)))
+			p.addInFlight(-len(b.Events))
 			b.Ack(ctx, ctx.Err())
 			return nil
 		}
