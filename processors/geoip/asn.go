@@ -66,22 +66,5 @@ func (db *DB) asnFields(ip string) (asnFields, bool) {
 	if !db.HasASN() {
 		return asnFields{}, false
 	}
-	addr, ok := parse(ip)
-	if !ok {
-		return asnFields{}, false
-	}
-	res := db.asn.Lookup(addr)
-	if !res.Found() {
-		return asnFields{}, false
-	}
-	f, ok := db.networks.Get(res.Offset())
-	if !ok {
-		var rec asnRecord
-		if res.Decode(&rec) != nil {
-			return asnFields{}, false
-		}
-		f = rec.fields()
-		db.networks.Add(res.Offset(), f)
-	}
-	return f, true
+	return lookup(db.asn, db.networks, ip, (*asnRecord).fields)
 }

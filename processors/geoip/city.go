@@ -137,24 +137,7 @@ func (db *DB) cityFields(ip string) (cityFields, bool) {
 	if !db.HasCity() {
 		return cityFields{}, false
 	}
-	addr, ok := parse(ip)
-	if !ok {
-		return cityFields{}, false
-	}
-	res := db.city.Lookup(addr)
-	if !res.Found() {
-		return cityFields{}, false
-	}
-	f, ok := db.cities.Get(res.Offset())
-	if !ok {
-		var rec cityRecord
-		if res.Decode(&rec) != nil {
-			return cityFields{}, false
-		}
-		f = rec.fields()
-		db.cities.Add(res.Offset(), f)
-	}
-	return f, true
+	return lookup(db.city, db.cities, ip, (*cityRecord).fields)
 }
 
 func putString(m map[string]any, key, value string) {

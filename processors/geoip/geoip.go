@@ -116,3 +116,30 @@ func parse(ip string) (netip.Addr, bool) {
 	}
 	return addr.Unmap().WithZone(""), true
 }
+
+// lookup looks ip up in r and returns its record's fields, as fields
+// makes them from the decoded record R, from cache when the record (by its
+// offset, which every address of a network shares) was seen before. ok is
+// false when ip is not an address, is not in r, or its record does not
+// decode.
+func lookup[R, F any](r *maxminddb.Reader, cache *lru.Cache[uintptr, F], ip string, fields func(*R) F) (_ F, ok bool) {
+	var none F
+	addr, ok := parse(ip)
+	if !ok {
+		return none, false
+	}
+	res := r.Lookup(addr)
+	if !res.Found() {
+		return none, false
+	}
+	f, ok := cache.Get(res.Offset())
+	if !ok {
+		var rec R
+		if res.Decode(&rec) != nil {
+			return none, false
+		}
+		f = fields(&rec)
+		cache.Add(res.Offset(), f)
+	}
+	return f, true
+}
