@@ -27,13 +27,12 @@ type SnapshotInput struct {
 	client  *Client
 	opts    InputOptions
 
-	tracker     *agent.Tracker[snapshotCursor]
-	cur         snapshotCursor
-	page        int  // next page of the snapshot in progress (0 = none)
-	took        bool // a snapshot completed in this run
-	lastStarted time.Time
-	fails       int
-	status      statusBox
+	tracker *agent.Tracker[snapshotCursor]
+	cur     snapshotCursor
+	page    int  // next page of the snapshot in progress (0 = none)
+	took    bool // a snapshot completed in this run
+	fails   int
+	status  statusBox
 }
 
 // NewUsers returns the users input.
@@ -108,7 +107,7 @@ func (in *SnapshotInput) Read(ctx context.Context) (agent.Batch, error) {
 func (in *SnapshotInput) begin(ctx context.Context) error {
 	now := in.opts.Now()
 	if in.took {
-		if err := sleepUntil(ctx, now, in.lastStarted.Add(in.cfg.Interval)); err != nil {
+		if err := sleepUntil(ctx, now, in.cur.Completed.Add(in.cfg.Interval)); err != nil {
 			return err
 		}
 	} else {
@@ -168,9 +167,9 @@ func (in *SnapshotInput) step(ctx context.Context) (agent.Batch, error) {
 		return agent.Batch{}, fmt.Errorf("tracking %s page failed: %w", in.name, err)
 	}
 	if last {
-		in.page, in.took, in.lastStarted = 0, true, started
+		in.page, in.took = 0, true
 		in.cur = next
-		in.opts.Metrics.PollDuration.WithLabelValues(in.name).Observe(time.Since(started).Seconds())
+		in.opts.Metrics.PollDuration.WithLabelValues(in.name).Observe(in.opts.Now().Sub(started).Seconds())
 		in.status.update(func(s *Status) { s.LastSuccess = in.opts.Now() })
 	} else {
 		in.cur = next

@@ -13,8 +13,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"akship/agent"
+	"akship/agent/telemetry"
 )
 
 // fakeUsers serves /api/v3/core/users/ from a list of records and records
@@ -142,5 +147,28 @@ func TestFingerprintMatchesReference(t *testing.T) {
 	pretty, _ := json.MarshalIndent(v, "", "  ")
 	if got := Fingerprint(pretty); got != want {
 		t.Errorf("Fingerprint of the same record pretty-printed = %s, want %s", got, want)
+	}
+}
+
+func TestSnapshotDurationUsesTheInjectedClock(t *testing.T) {
+	srv := httptest.NewServer(newFakeUsers(250))
+	defer srv.Close()
+	clock := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	metrics := telemetry.New()
+	cfg := DefaultSnapshotConfig()
+	cfg.PageSize = 100
+	opts := InputOptions{Once: true, Store: testStore(t, ""), Metrics: metrics, Now: func() time.Time {
+		clock = clock.Add(time.Second) // every reading of the clock takes a second
+		return clock
+	}}
+	readAll(t, NewUsers(cfg, testClient(t, srv), opts))
+	var m dto.Metric
+	if err := metrics.PollDuration.WithLabelValues("users").(prometheus.Histogram).Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	h := m.GetHistogram()
+	if h.GetSampleCount() != 1 || h.GetSampleSum() <= 0 || h.GetSampleSum() > 60 {
+		t.Errorf("poll duration: %d samples summing to %gs, want one of a few (injected) seconds",
+			h.GetSampleCount(), h.GetSampleSum())
 	}
 }
