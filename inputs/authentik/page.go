@@ -107,7 +107,7 @@ func scanPage(body []byte, page *Page) bool {
 			pagination = v
 		case k.Raw == `"results"` && !results.Exists():
 			results = v
-		case strings.EqualFold(k.Str, "pagination") || strings.EqualFold(k.Str, "results") || hasByte([]byte(k.Raw), '\\'):
+		case strings.EqualFold(k.Str, "pagination") || strings.EqualFold(k.Str, "results") || strings.IndexByte(k.Raw, '\\') >= 0:
 			ok = false // a duplicate or a key encoding/json might fold onto these
 		}
 		return ok
@@ -156,7 +156,7 @@ func recordKeyOf(v gjson.Result) recordKey {
 	v.ForEach(func(name, val gjson.Result) bool {
 		var dst *string
 		switch {
-		case hasByte([]byte(name.Raw), '\\') || hasNonASCII([]byte(name.Raw)):
+		case strings.IndexByte(name.Raw, '\\') >= 0 || hasNonASCII([]byte(name.Raw)):
 			k.sure = false // might fold onto pk or created
 		case name.Str == "pk":
 			dst, seenPK = &k.pk, !seenPK
@@ -170,7 +170,7 @@ func recordKeyOf(v gjson.Result) recordKey {
 		if dst != nil {
 			switch {
 			case val.Type == gjson.Null: // leaves the field as it is
-			case val.Type != gjson.String || hasByte([]byte(val.Raw), '\\') || !utf8.ValidString(val.Raw):
+			case val.Type != gjson.String || strings.IndexByte(val.Raw, '\\') >= 0 || !utf8.ValidString(val.Raw):
 				k.sure = false // a type error, or text encoding/json would change
 			default:
 				*dst = val.Str
@@ -187,15 +187,6 @@ func recordKeyOf(v gjson.Result) recordKey {
 func hasNonASCII(b []byte) bool {
 	for _, c := range b {
 		if c >= 0x80 {
-			return true
-		}
-	}
-	return false
-}
-
-func hasByte(b []byte, c byte) bool {
-	for _, x := range b {
-		if x == c {
 			return true
 		}
 	}
