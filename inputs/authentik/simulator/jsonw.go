@@ -8,7 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"akship/internal/jsonenc"
 )
 
 // kv is one member of a JSON object under construction.
@@ -125,45 +126,11 @@ func (e *encoder) float(f float64) {
 	}
 }
 
-// str appends a JSON string. Like DRF (UNICODE_JSON) non-ASCII stays raw
-// UTF-8, and U+2028/U+2029 are escaped.
-func (e *encoder) str(s string) {
-	const hexDigits = "0123456789abcdef"
-	e.buf = append(e.buf, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				e.buf = append(e.buf, '\\', c)
-			case c == '\n':
-				e.buf = append(e.buf, '\\', 'n')
-			case c == '\r':
-				e.buf = append(e.buf, '\\', 'r')
-			case c == '\t':
-				e.buf = append(e.buf, '\\', 't')
-			case c < 0x20:
-				e.buf = append(e.buf, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
-			default:
-				e.buf = append(e.buf, c)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			e.buf = append(e.buf, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			e.buf = append(e.buf, `\u202`...)
-			e.buf = append(e.buf, hexDigits[r&15])
-		default:
-			e.buf = append(e.buf, s[i:i+size]...)
-		}
-		i += size
-	}
-	e.buf = append(e.buf, '"')
-}
+// str appends a JSON string. Like DRF (UNICODE_JSON, Python's json
+// module) and PostgreSQL's jsonb output, non-ASCII stays raw UTF-8 and the
+// control characters with a short escape (\b \f \n \r \t) use it; like
+// DRF, U+2028/U+2029 are escaped.
+func (e *encoder) str(s string) { e.buf = jsonenc.AppendString(e.buf, s) }
 
 // jsonbLess orders keys the way PostgreSQL's jsonb stores them.
 func jsonbLess(a, b string) int {
