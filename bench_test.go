@@ -87,7 +87,7 @@ func TestBenchConfigIsValid(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cfg, err := loadConfig(p)
+			cfg, _, err := loadConfig(p)
 			if err != nil {
 				t.Fatalf("%+v unmapped=%v: %v", s, unmapped, err)
 			}

@@ -44,7 +44,7 @@ func runMap(args []string, in io.Reader, stdout, stderr io.Writer) int {
 	}
 	cfg := mapping.DefaultConfig()
 	if *path != "" {
-		full, err := loadConfig(*path)
+		full, _, err := loadConfig(*path)
 		if err != nil {
 			fmt.Fprintf(stderr, "akship map: invalid configuration:\n%s", describeErrors(err))
 			return 1

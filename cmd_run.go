@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"akship/agent"
 	"akship/agent/config"
 	"akship/agent/monitor"
@@ -49,7 +51,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "akship run: -c FILE is required (see config.example.yml)")
 		return 2
 	}
-	cfg, err := loadConfig(*path)
+	cfg, root, err := loadConfig(*path)
 	if err != nil {
 		fmt.Fprintf(stderr, "akship run: invalid configuration:\n%s", describeErrors(err))
 		return 1
@@ -59,7 +61,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "akship run: %v\n", err)
 		return 1
 	}
-	d := &daemon{path: *path, once: *once, unmapped: *unmapped, stderr: stderr, metrics: telemetry.New()}
+	d := &daemon{path: *path, root: root, once: *once, unmapped: *unmapped, stderr: stderr, metrics: telemetry.New()}
 	code := d.run(ctx, cfg)
 	if err := stopProfiles(); err != nil {
 		fmt.Fprintf(stderr, "akship run: writing profiles failed: %v\n", err)
@@ -69,7 +71,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // daemon runs pipelines: one per configuration, replaced on SIGHUP.
 type daemon struct {
-	path     string
+	path string
+	// root is the parsed file of the configuration to run, which places
+	// the errors of building it.
+	root     *yaml.Node
 	once     bool
 	unmapped bool
 	stderr   io.Writer
@@ -99,7 +104,7 @@ func (d *daemon) run(ctx context.Context, cfg *Config) int {
 		a, err := assemble(cfg, runOptions{Once: d.once, Unmapped: d.unmapped, Log: d.log, Metrics: d.metrics})
 		if err != nil {
 			// Name the file and line of the key the error is about.
-			d.log.Error("start-up failed", "error", config.LocateFile(d.path, err))
+			d.log.Error("start-up failed", "error", config.Locate(d.path, d.root, err))
 			return 1
 		}
 		d.current.Store(a)
@@ -159,17 +164,19 @@ func (d *daemon) serve(ctx context.Context, a *assembly, hup <-chan os.Signal) (
 }
 
 // reload loads and checks the configuration file again. It returns nil
-// (keep running) when the new configuration is invalid.
+// (keep running) when the new configuration is invalid; otherwise d.root
+// becomes the new file's.
 func (d *daemon) reload() *Config {
-	cfg, err := loadConfig(d.path)
+	cfg, root, err := loadConfig(d.path)
 	if err == nil {
-		err = config.LocateFile(d.path, checkConfig(cfg))
+		err = config.Locate(d.path, root, checkConfig(cfg))
 	}
 	if err != nil {
 		d.log.Error("reload rejected; keeping the running configuration", "config", d.path,
 			"errors", errors.Join(err).Error())
 		return nil
 	}
+	d.root = root
 	return cfg
 }
 

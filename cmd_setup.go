@@ -19,7 +19,7 @@ func cmdSetup(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "akship setup: -c FILE is required")
 		return 2
 	}
-	cfg, err := loadConfig(*path)
+	cfg, _, err := loadConfig(*path)
 	if err != nil {
 		fmt.Fprintf(stderr, "akship setup: invalid configuration:\n%s", describeErrors(err))
 		return 1

@@ -24,11 +24,11 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintln(stderr, "akship validate: -c FILE is required")
 		return 2
 	}
-	cfg, err := loadConfig(*path)
+	cfg, root, err := loadConfig(*path)
 	if err == nil {
 		// Errors of opening the files the configuration points at name
 		// their key; add where the file sets it, as for decoding errors.
-		err = config.LocateFile(*path, checkConfig(cfg))
+		err = config.Locate(*path, root, checkConfig(cfg))
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "%s is invalid:\n%s", *path, describeErrors(err))

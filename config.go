@@ -157,13 +157,19 @@ func defaultConfig() Config {
 }
 
 // loadConfig reads, decodes and validates a configuration file, returning
-// every problem with its file, line and key.
-func loadConfig(path string) (*Config, error) {
+// every problem with its file, line and key. It also returns the parsed
+// file, for config.Locate to place errors found later (building the
+// components) without reading the file again, which may have changed.
+func loadConfig(path string) (*Config, *yaml.Node, error) {
 	node, err := config.ParseFile(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return decodeConfig(path, node)
+	cfg, err := decodeConfig(path, node)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, node, nil
 }
 
 func decodeConfig(name string, node *yaml.Node) (*Config, error) {

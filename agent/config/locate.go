@@ -49,16 +49,3 @@ func Locate(file string, root *yaml.Node, err error) error {
 	}
 	return errors.Join(out...)
 }
-
-// LocateFile is Locate for the configuration file at path. When the file
-// cannot be parsed (again), err is returned unchanged.
-func LocateFile(path string, err error) error {
-	if err == nil {
-		return nil
-	}
-	root, perr := ParseFile(path)
-	if perr != nil {
-		return err
-	}
-	return Locate(path, root, err)
-}

@@ -47,19 +47,27 @@ func TestLocate(t *testing.T) {
 	}
 }
 
-func TestLocateFile(t *testing.T) {
+func TestLocateParsedFile(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "c.yml")
 	if err := os.WriteFile(p, []byte("state:\n  path: /s\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	err := LocateFile(p, errors.New("state.path: not writable"))
+	root, err := ParseFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The file changing afterwards does not move the location.
+	if err := os.WriteFile(p, []byte("# moved\n\nstate:\n  path: /s\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err = Locate(p, root, errors.New("state.path: not writable"))
 	if want := p + ":2:9: state.path: not writable"; err == nil || err.Error() != want {
-		t.Errorf("LocateFile = %v, want %s", err, want)
+		t.Errorf("Locate = %v, want %s", err, want)
 	}
-	if err := LocateFile(filepath.Join(t.TempDir(), "missing.yml"), errors.New("state.path: x")); err.Error() != "state.path: x" {
-		t.Errorf("LocateFile of a missing file = %v", err)
+	if err := Locate(p, nil, errors.New("state.path: x")); err.Error() != "state.path: x" {
+		t.Errorf("Locate without a parsed file = %v", err)
 	}
-	if LocateFile(p, nil) != nil {
-		t.Error("LocateFile(nil) is not nil")
+	if Locate(p, root, nil) != nil {
+		t.Error("Locate(nil) is not nil")
 	}
 }
