@@ -142,9 +142,7 @@ func (a *assembly) registerSecrets(cfg *Config, client *authentik.Client) {
 	a.tracer.AddSecret(client.Token())
 	if es := cfg.Output.Elasticsearch; es != nil {
 		for _, s := range []string{es.APIKey.Value(), es.Password.Value(), es.BearerToken.Value()} {
-			if s != "" {
-				a.tracer.AddSecret(s)
-			}
+			a.tracer.AddSecret(s) // ignores ""
 		}
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -173,7 +172,7 @@ func (d *daemon) reload() *Config {
 	}
 	if err != nil {
 		d.log.Error("reload rejected; keeping the running configuration", "config", d.path,
-			"errors", errors.Join(err).Error())
+			"errors", err.Error())
 		return nil
 	}
 	d.root = root

@@ -64,17 +64,20 @@ func checkAuthentik(ctx context.Context, cfg *Config) error {
 	if err != nil {
 		return err
 	}
-	paths := map[string]bool{"events/events/": cfg.Inputs.Events.Enabled, "core/users/": cfg.Inputs.Users.Enabled,
-		"core/groups/": cfg.Inputs.Groups.Enabled}
-	for _, p := range []string{"events/events/", "core/users/", "core/groups/"} {
-		if !paths[p] {
+	for _, c := range []struct {
+		path    string
+		enabled bool
+	}{
+		{"events/events/", cfg.Inputs.Events.Enabled},
+		{"core/users/", cfg.Inputs.Users.Enabled},
+		{"core/groups/", cfg.Inputs.Groups.Enabled},
+	} {
+		if !c.enabled {
 			continue
 		}
-		page, err := client.List(ctx, "validate", p, url.Values{"page_size": {"1"}})
-		if err != nil {
+		if _, err := client.List(ctx, "validate", c.path, url.Values{"page_size": {"1"}}); err != nil {
 			return err
 		}
-		_ = page
 	}
 	return nil
 }
