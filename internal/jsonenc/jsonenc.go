@@ -278,8 +278,7 @@ var plain = func() (t [256]bool) {
 	return t
 }()
 
-// SWAR constants: a byte of each in every lane of a uint64 (the mapping
-// scans records with them too).
+// SWAR constants: a byte of each in every lane of a uint64.
 const (
 	Lanes01 = 0x0101010101010101
 	Lanes80 = 0x8080808080808080
