@@ -3,6 +3,7 @@ package simulator
 import (
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"runtime"
 	"testing"
 )
@@ -37,6 +38,23 @@ func BenchmarkEventsPage500Filtered(b *testing.B) {
 	for b.Loop() {
 		w := httptest.NewRecorder()
 		s.ServeHTTP(w, req)
+	}
+}
+
+// BenchmarkEventsPage500Keyset is a keyset walk's request on 2025.8: a
+// query-language created bound, which scans the whole store.
+func BenchmarkEventsPage500Keyset(b *testing.B) {
+	s := newSim(b, Options{Events: 100_000, Version: "2025.8"})
+	q := url.Values{"page_size": {"500"}, "ordering": {"created,pk"}, "search": {`created >= "2025-01-01 00:00:00"`}}
+	req := httptest.NewRequest(http.MethodGet, "/api/v3/events/events/?"+q.Encode(), nil)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			b.Fatalf("status %d", w.Code)
+		}
 	}
 }
 

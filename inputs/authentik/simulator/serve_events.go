@@ -88,17 +88,27 @@ func (f *eventFilter) active() bool {
 		f.brandName != nil || f.search != nil
 }
 
-// eventRow is one event during filtering, with lazily rendered parts.
+// eventRow is one event during filtering, with lazily rendered parts (a
+// query on created alone renders nothing).
 type eventRow struct {
-	g   *generator
-	rec eventRec
-	h   eventHead
-	ctx obj
+	g       *generator
+	rec     eventRec
+	h       eventHead
+	hasHead bool
+	ctx     obj
+}
+
+// head renders the event's head on first use.
+func (v *eventRow) head() *eventHead {
+	if !v.hasHead {
+		v.h, v.hasHead = v.g.head(v.rec), true
+	}
+	return &v.h
 }
 
 func (v *eventRow) context() obj {
 	if v.ctx == nil {
-		v.ctx = v.g.context(v.rec, &v.h)
+		v.ctx = v.g.context(v.rec, v.head())
 	}
 	return v.ctx
 }
@@ -111,14 +121,14 @@ func (v *eventRow) qlValue(field string) qlValue {
 	case "expires":
 		return qlValue{n: v.g.expires(v.rec)}
 	case "action":
-		return qlValue{s: v.h.kind.action}
+		return qlValue{s: v.head().kind.action}
 	case "app":
-		return qlValue{s: v.h.kind.app}
+		return qlValue{s: v.head().kind.app}
 	case "client_ip":
-		if !v.h.ip.IsValid() {
-			return qlValue{null: true}
+		if h := v.head(); h.ip.IsValid() {
+			return qlValue{s: h.ip.String()}
 		}
-		return qlValue{s: v.h.ip.String()}
+		return qlValue{null: true}
 	}
 	return qlValue{null: true}
 }
@@ -127,33 +137,32 @@ func (v *eventRow) qlValue(field string) qlValue {
 func (v *eventRow) haystacks() []func() string {
 	return []func() string{
 		func() string { return formatUUID(v.rec.pk) },
-		func() string { return v.h.kind.action },
-		func() string { return strings.ToLower(v.h.kind.app) },
+		func() string { return v.head().kind.action },
+		func() string { return strings.ToLower(v.head().kind.app) },
 		func() string {
-			if v.h.ip.IsValid() {
-				return strings.ToLower(v.h.ip.String())
+			if h := v.head(); h.ip.IsValid() {
+				return strings.ToLower(h.ip.String())
 			}
 			return ""
 		},
-		func() string { return strings.ToLower(jsonText(v.h.userObj(v.g.dir))) },
+		func() string { return strings.ToLower(jsonText(v.head().userObj(v.g.dir))) },
 		func() string { return strings.ToLower(jsonText(v.context())) },
 	}
 }
 
 func (f *eventFilter) match(v *eventRow) bool {
-	h := &v.h
-	if f.action != "" && !strings.Contains(h.kind.action, f.action) {
+	if f.action != "" && !strings.Contains(v.head().kind.action, f.action) {
 		return false
 	}
-	if f.clientIP != nil && (!h.ip.IsValid() || h.ip.String() != *f.clientIP) {
+	if f.clientIP != nil && (!v.head().ip.IsValid() || v.head().ip.String() != *f.clientIP) {
 		return false
 	}
 	if f.username != nil {
-		if name, ok := h.username(); !ok || name != *f.username {
+		if name, ok := v.head().username(); !ok || name != *f.username {
 			return false
 		}
 	}
-	if f.brandName != nil && objString(h.brand, "name") != *f.brandName {
+	if f.brandName != nil && objString(v.head().brand, "name") != *f.brandName {
 		return false
 	}
 	if f.needContext && !f.matchContext(v.context()) {
@@ -238,9 +247,10 @@ func (s *Simulator) selectEvents(f *eventFilter, keys []orderKey) (recs []eventR
 	recs = s.store.recs
 	if f.active() {
 		recs = nil
+		row := new(eventRow) // one for all: matching may keep a pointer, so it lives on the heap
 		for _, rec := range s.store.recs {
-			row := eventRow{g: s.gen, rec: rec, h: s.gen.head(rec)}
-			if f.match(&row) {
+			*row = eventRow{g: s.gen, rec: rec}
+			if f.match(row) {
 				recs = append(recs, rec)
 			}
 		}
