@@ -19,7 +19,7 @@ import (
 func runOnce(t *testing.T, srv *httptest.Server, store *state.Store, cfg EventsConfig) []string {
 	t.Helper()
 	in := NewEvents(cfg, testClient(t, srv), InputOptions{Once: true, Store: store})
-	ctx := context.Background()
+	ctx := testContext(t)
 	if err := in.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +197,7 @@ func TestEventsCursorWaitsForAcks(t *testing.T) {
 	defer srv.Close()
 	store := testStore(t, "")
 	in := NewEvents(testEventsConfig(100), testClient(t, srv), InputOptions{Once: true, Store: store})
-	ctx := context.Background()
+	ctx := testContext(t)
 	if err := in.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +249,7 @@ func TestEventsResumeInterruptedWalk(t *testing.T) {
 	dir := t.TempDir()
 	store := testStore(t, dir)
 	in := NewEvents(testEventsConfig(100), testClient(t, srv), InputOptions{Once: true, Store: store})
-	ctx := context.Background()
+	ctx := testContext(t)
 	if err := in.Start(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package authentik
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -116,6 +117,14 @@ func writeFakePage(w http.ResponseWriter, r *http.Request, events []fakeEvent) {
 	})
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(body)
+}
+
+// testContext bounds a test's reads: an input that stops making progress
+// fails the test with a deadline error instead of hanging the run.
+func testContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
 }
 
 // testClient returns a client for srv with fast retries.

@@ -109,7 +109,7 @@ func TestKeysetWalkResumesWhereItStopped(t *testing.T) {
 	dir := t.TempDir()
 	store := testStore(t, dir)
 	in := NewEvents(testEventsConfig(100), testClient(t, srv), InputOptions{Once: true, Store: store})
-	ctx := context.Background()
+	ctx := testContext(t)
 	if err := in.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func TestKeysetRequiredButUnsupported(t *testing.T) {
 	cfg := testEventsConfig(100)
 	cfg.Walk = WalkKeyset
 	in := NewEvents(cfg, testClient(t, srv), InputOptions{Once: true, Store: testStore(t, "")})
-	ctx := context.Background()
+	ctx := testContext(t)
 	if err := in.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +223,7 @@ func TestKeysetWalkPassesPageWithoutReadableCreated(t *testing.T) {
 	cfg := testEventsConfig(4) // the first page holds only the garbled events
 	cfg.Walk = WalkKeyset
 	in := NewEvents(cfg, testClient(t, srv), InputOptions{Once: true, Store: testStore(t, "")})
-	ctx := context.Background()
+	ctx := testContext(t)
 	if err := in.Start(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package authentik
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -67,7 +66,7 @@ func newFakeUsers(n int) *fakeUsers {
 
 func readAll(t *testing.T, in agent.Input) []*agent.Event {
 	t.Helper()
-	ctx := context.Background()
+	ctx := testContext(t)
 	if err := in.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
