@@ -1,9 +1,6 @@
 package mapping
 
 import (
-	"bytes"
-	"encoding/json"
-	"io"
 	"reflect"
 	"strconv"
 	"strings"
@@ -13,20 +10,6 @@ import (
 
 	"akship/internal/jsonnum"
 )
-
-// stdDecode is the reference decoder: encoding/json with exact numbers.
-func stdDecode(data []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errTrailing
-	}
-	return jsonnum.Replace(v), nil
-}
 
 var jsonSeeds = []string{
 	`{"a":1,"b":-2.5e3,"c":[true,false,null],"d":{"e":"f"},"g":""}`,
@@ -44,7 +27,7 @@ var jsonSeeds = []string{
 
 func checkAgainstStd(t *testing.T, data []byte) {
 	t.Helper()
-	want, wantErr := stdDecode(data)
+	want, wantErr := jsonnum.Decode(data) // the reference: encoding/json
 	got, gotErr := parseJSON(data)
 	if (wantErr == nil) != (gotErr == nil) {
 		t.Fatalf("%q: encoding/json error %v, parseJSON error %v", data, wantErr, gotErr)
