@@ -275,6 +275,7 @@ func (d *Double) apply(ops []op) ([]item, bool) {
 
 // applyOne stores one operation (lock held) in the order Elasticsearch
 // decides: request validation, data stream rules, shard rejection (429),
+// parsing against the mappings (which adds the document's new fields),
 // then the version check.
 func (d *Double) applyOne(o *op) itemResult {
 	fail := func(status int, e *itemError, index string) itemResult {
@@ -282,6 +283,9 @@ func (d *Double) applyOne(o *op) itemResult {
 			d.stats.Rejected++
 		} else if status != http.StatusConflict {
 			d.stats.ItemErrors++
+			if len(d.rejections) < maxRejections {
+				d.rejections = append(d.rejections, Rejection{Index: index, ID: o.id, Status: status, Type: e.Type, Reason: e.Reason})
+			}
 		}
 		return itemResult{Index: index, ID: o.id, Status: status, Error: e}
 	}
@@ -305,6 +309,9 @@ func (d *Double) applyOne(o *op) itemResult {
 	}
 	if o.id == "" {
 		o.id = d.autoID()
+	}
+	if perr := ix.mapping.index(o.source, o.id); perr != nil {
+		return fail(http.StatusBadRequest, &itemError{Type: perr.typ, Reason: perr.reason, Index: ix.backing}, ix.backing)
 	}
 	pos, exists := ix.ids[o.id]
 	if exists && o.action == "create" {
@@ -334,7 +341,7 @@ func (d *Double) indexFor(name string) *index {
 	if ix := d.indices[name]; ix != nil {
 		return ix
 	}
-	ix := &index{name: name, backing: name, ids: map[string]int{}}
+	ix := &index{name: name, backing: name, ids: map[string]int{}, mapping: d.templates.mappingsFor(name)}
 	if d.templates.dataStream(name) {
 		ix.dataStream = true
 		ix.backing = ".ds-" + name + "-" + d.now().UTC().Format("2006.01.02") + "-000001"

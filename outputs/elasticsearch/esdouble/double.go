@@ -73,6 +73,27 @@ type Double struct {
 	seqNo     int64
 	idSeq     uint64
 	now       func() time.Time
+	// rejections keeps the first maxRejections item errors other than
+	// 409 and 429, for tests to show why documents were refused.
+	rejections []Rejection
+}
+
+// Rejection is a document answered with an item error (not 409 or 429).
+type Rejection struct {
+	Index, ID    string
+	Status       int
+	Type, Reason string
+}
+
+// maxRejections bounds the rejections kept.
+const maxRejections = 100
+
+// Rejections returns the first item errors (at most 100) other than 409
+// duplicates and 429 rejections, oldest first.
+func (d *Double) Rejections() []Rejection {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.rejections)
 }
 
 // index is a data stream or a plain index.
@@ -83,6 +104,9 @@ type index struct {
 	ids        map[string]int
 	docs       []Doc
 	arena      []byte // the current block sources are copied into
+	// mapping is fixed from the templates when the index is created and
+	// grows with every document that maps a new field.
+	mapping *mappings
 }
 
 // New returns an empty cluster without faults.

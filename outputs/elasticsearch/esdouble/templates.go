@@ -183,3 +183,73 @@ func (d *Double) getTemplate(w http.ResponseWriter, kind, name string) {
 			"version": s.version, "modified_date": s.modified.Format(time.RFC3339Nano), "policy": s.body}})
 	}
 }
+
+// mappingsFor composes the mappings a new index called name gets: those of
+// the matching index template with the highest priority, its component
+// templates first (in composed_of order), then its own; the stock logs
+// template's rules for logs-*-* names without one of at least its
+// priority; Elasticsearch's defaults otherwise.
+func (t templateStore) mappingsFor(name string) *mappings {
+	var best *stored
+	for _, s := range t["_index_template"] {
+		if slices.ContainsFunc(s.patterns, func(p string) bool { return match(p, name) }) &&
+			(best == nil || s.priority > best.priority) {
+			best = s
+		}
+	}
+	m := newMappings()
+	if best == nil || best.priority < 100 && match("logs-*-*", name) {
+		if match("logs-*-*", name) {
+			_ = m.merge(stockLogsMappings)
+		}
+		return m
+	}
+	var idx struct {
+		ComposedOf []string `json:"composed_of"`
+		Template   struct {
+			Mappings json.RawMessage `json:"mappings"`
+			Settings json.RawMessage `json:"settings"`
+		} `json:"template"`
+	}
+	_ = json.Unmarshal(best.body, &idx)
+	apply := func(tpl json.RawMessage) {
+		var c struct {
+			Template struct {
+				Mappings json.RawMessage `json:"mappings"`
+				Settings json.RawMessage `json:"settings"`
+			} `json:"template"`
+		}
+		_ = json.Unmarshal(tpl, &c)
+		_ = m.merge(c.Template.Mappings)
+		if n := settingsLimit(c.Template.Settings); n > 0 {
+			m.fieldLimit = n
+		}
+	}
+	for _, c := range idx.ComposedOf {
+		if s := t["_component_template"][c]; s != nil {
+			apply(s.body)
+		}
+	}
+	apply(best.body)
+	return m
+}
+
+// stockLogsMappings is the part of Elasticsearch's built-in logs template
+// (logs@mappings and ecs@mappings, priority 100, for logs-*-*) that
+// decides whether a document is accepted: no date detection, strings as
+// keyword, @timestamp a date, and IP-named string fields as ip.
+var stockLogsMappings = json.RawMessage(`{
+  "date_detection": false,
+  "dynamic_templates": [
+    {"ecs_ip": {"path_match": ["ip", "*.ip", "*_ip"], "match_mapping_type": "string", "mapping": {"type": "ip"}}},
+    {"all_strings_to_keywords": {"match_mapping_type": "string", "mapping": {"type": "keyword", "ignore_above": 1024}}}
+  ],
+  "properties": {
+    "@timestamp": {"type": "date"},
+    "data_stream": {"properties": {
+      "type": {"type": "constant_keyword", "value": "logs"},
+      "dataset": {"type": "constant_keyword"},
+      "namespace": {"type": "constant_keyword"}
+    }}
+  }
+}`)
