@@ -98,6 +98,14 @@ func (w *docWriter) convert(c conversion, v *fastjson.Value) computed {
 		return w.toString(v)
 	case convDate:
 		return w.date(v, &w.scratch)
+	case convPK:
+		if v.Type() != fastjson.TypeObject {
+			return computedOf(w.value(v))
+		}
+		if pk := v.Get("pk"); pk != nil {
+			return w.toString(pk)
+		}
+		return computed{}
 	}
 	switch v.Type() {
 	case fastjson.TypeTrue:

@@ -54,6 +54,7 @@ var eventConversions = []struct {
 	{"context.secret.pk", convString, nil},
 	{"context.stage.pk", convString, nil},
 	{"context.token.pk", convString, nil},
+	{"context.flow", convPK, nil},
 	{"context.result.passing", convBool, nil},
 	{"context.created", convBool, nil},
 	{"expires", convDate, nil},
@@ -65,11 +66,13 @@ var eventConversions = []struct {
 // conversion names one of the program's conversion functions.
 type conversion int
 
-// The conversions: to_string, to_bool, es_date.
+// The conversions: to_string, to_bool, es_date, and a model reference
+// to its pk (an object's pk as a string, anything else unchanged).
 const (
 	convString conversion = 1 + iota
 	convBool
 	convDate
+	convPK
 )
 
 // apply converts v as the function does.
@@ -79,6 +82,15 @@ func (c conversion) apply(v any) any {
 		return toString(v)
 	case convBool:
 		return toBool(v)
+	case convPK:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return v
+		}
+		if pk, ok := m["pk"]; ok {
+			return toString(pk)
+		}
+		return nil
 	}
 	return esDate(v)
 }
