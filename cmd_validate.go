@@ -11,6 +11,7 @@ import (
 	"akship/agent/config"
 	"akship/agent/telemetry"
 	"akship/inputs/authentik"
+	"akship/outputs/elasticsearch"
 )
 
 func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -44,7 +45,9 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	for _, check := range []struct {
 		name string
 		run  func(context.Context, *Config) error
-	}{{"authentik", checkAuthentik}, {"output", checkOutput}} {
+	}{{"authentik", checkAuthentik}, {"output", func(ctx context.Context, cfg *Config) error {
+		return checkOutput(ctx, cfg, stdout)
+	}}} {
 		if err := check.run(ctx, cfg); err != nil {
 			fmt.Fprintf(stdout, "%-10s FAILED: %v\n", check.name, err)
 			code = 1
@@ -85,13 +88,17 @@ func checkAuthentik(ctx context.Context, cfg *Config) error {
 // checkOutput contacts the output: Elasticsearch must answer as
 // Elasticsearch and accept the credentials; a file output's directory must
 // be creatable.
-func checkOutput(ctx context.Context, cfg *Config) error {
+func checkOutput(ctx context.Context, cfg *Config, stdout io.Writer) error {
 	out, _, _, err := buildOutput(cfg, runOptions{Log: slog.New(slog.DiscardHandler), Metrics: telemetry.New()}, nil)
 	if err != nil {
 		return err
 	}
-	if c, ok := out.(interface{ Check(context.Context) error }); ok {
-		return c.Check(ctx)
+	if es, ok := out.(*elasticsearch.Output); ok {
+		err := es.Check(ctx)
+		for _, w := range es.Warnings() {
+			fmt.Fprintf(stdout, "%-10s warning: %s\n", "output", w)
+		}
+		return err
 	}
 	if err := out.Start(ctx); err != nil {
 		return err

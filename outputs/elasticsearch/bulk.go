@@ -3,6 +3,7 @@ package elasticsearch
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -24,16 +25,23 @@ func (o *Output) Write(ctx context.Context, events []*agent.Event) error {
 	}
 	body := o.getBody()
 	defer o.putBody(body)
-	w := &writeCall{body: body, failed: map[int]error{}}
+	w := &writeCall{body: body, events: events, failed: map[int]error{}}
 	body.encode(events, o.routeOf, w.failed)
 	answered := len(w.failed) > 0
 	for lo := 0; lo < len(body.items); {
-		hi := o.chunkEnd(body, lo)
+		hi := o.chunkEnd(w, lo)
 		err := o.send(ctx, w, lo, hi)
 		if err == nil {
 			answered = true
 			lo = hi
 			continue
+		}
+		if errors.Is(err, errRefused) {
+			// The server refused a request and has accepted none yet:
+			// the next chunks would most likely be refused too. They wait
+			// for the backoff with the refused ones.
+			markFailed(body, hi, len(body.items), fmt.Errorf("not sent: %w", err), w.failed)
+			break
 		}
 		// A request-level failure: the server is unwell or unreachable, so
 		// sending the remaining chunks now would most likely fail too.
@@ -43,7 +51,9 @@ func (o *Output) Write(ctx context.Context, events []*agent.Event) error {
 		markFailed(body, lo, len(body.items), err, w.failed)
 		break
 	}
-	if err := o.settleRejected(w); err != nil && len(w.failed) == 0 {
+	err := o.settleRejected(w)
+	o.splits.settle(events, w.failed)
+	if err != nil && len(w.failed) == 0 {
 		return err
 	}
 	if len(w.failed) == 0 {
@@ -55,6 +65,7 @@ func (o *Output) Write(ctx context.Context, events []*agent.Event) error {
 // writeCall is one Write call's state shared by its requests.
 type writeCall struct {
 	body   *bulkBody
+	events []*agent.Event
 	failed map[int]error // keyed by Write index
 	// accepted is set when a request of the call got a 2xx answer.
 	accepted bool
@@ -102,10 +113,22 @@ func (o *Output) settleRejected(w *writeCall) error {
 	return err
 }
 
-// chunkEnd returns the end of the chunk starting at document lo.
-func (o *Output) chunkEnd(b *bulkBody, lo int) int {
+// chunkEnd returns the end of the chunk starting at document lo: at most
+// bulk_max_docs documents, bulk_max_bytes bytes, and the request size each
+// document was last refused at, halved (see splitHints).
+func (o *Output) chunkEnd(w *writeCall, lo int) int {
+	b := w.body
+	limit := o.cfg.BulkMaxDocs
+	if o.splits.active() {
+		limit = min(limit, o.splits.limitFor(w.events[b.items[lo]]))
+	}
 	hi := lo + 1
-	for hi < len(b.items) && hi-lo < o.cfg.BulkMaxDocs && b.ends[hi]-b.start(lo) <= o.cfg.BulkMaxBytes {
+	for hi < len(b.items) && hi-lo < limit && b.ends[hi]-b.start(lo) <= o.cfg.BulkMaxBytes {
+		if o.splits.active() {
+			if limit = min(limit, o.splits.limitFor(w.events[b.items[hi]])); hi-lo >= limit {
+				break
+			}
+		}
 		hi++
 	}
 	return hi
@@ -113,10 +136,17 @@ func (o *Output) chunkEnd(b *bulkBody, lo int) int {
 
 // send posts documents [lo, hi) of the body and records the failed ones in
 // w.failed. It returns a request-level error when the server gave no
-// per-document answer. A 413 (body too large) or 400 (a document the server
-// cannot parse, e.g. VictoriaLogs's answer to a bad timestamp) splits the
-// request in halves to isolate the culprit; a single document answered 413
-// is rejected permanently, one answered 400 is left to settleRejected.
+// per-document answer.
+//
+// A 413 (body too large) or 400 (a document the server cannot parse, e.g.
+// VictoriaLogs's answer to a bad timestamp) to several documents splits
+// them, once per backoff step: they are recorded as retryable failures
+// that the pipeline resends after its backoff in requests of half the
+// size, so a culprit is isolated in log2(n) steps while a server refusing
+// everything sees one request per step, never a storm. When the server has
+// accepted no request of this output yet, send returns errRefused so that
+// Write stops there. A single document answered 413 is rejected
+// permanently, one answered 400 is left to settleRejected.
 func (o *Output) send(ctx context.Context, w *writeCall, lo, hi int) error {
 	b := w.body
 	res, err := o.post(ctx, b, lo, hi)
@@ -133,6 +163,9 @@ func (o *Output) send(ctx context.Context, w *writeCall, lo, hi int) error {
 		msg := readError(res.Body)
 		if hi-lo == 1 && code == http.StatusBadRequest {
 			w.rejected = append(w.rejected, rejection{pos: lo, msg: msg})
+			if !w.accepted && !o.accepted.Load() {
+				return fmt.Errorf("%w with 400 Bad Request: %s", errRefused, msg)
+			}
 			return nil
 		}
 		if hi-lo == 1 {
@@ -140,19 +173,25 @@ func (o *Output) send(ctx context.Context, w *writeCall, lo, hi int) error {
 				code, http.StatusText(code), msg))
 			return nil
 		}
-		drain(res.Body)
-		mid := lo + (hi-lo)/2
-		if err := o.send(ctx, w, lo, mid); err != nil {
-			markFailed(b, lo, mid, err, w.failed)
+		half := (hi - lo + 1) / 2
+		refused := fmt.Errorf("the server refused a request of %d documents with %d %s: %s; they are resent "+
+			"after a backoff in requests of at most %d", hi-lo, code, http.StatusText(code), msg, half)
+		for i := lo; i < hi; i++ {
+			o.splits.set(w.events[b.items[i]], half)
 		}
-		if err := o.send(ctx, w, mid, hi); err != nil {
-			markFailed(b, mid, hi, err, w.failed)
+		markFailed(b, lo, hi, refused, w.failed)
+		if !w.accepted && !o.accepted.Load() {
+			return fmt.Errorf("%w: %w", errRefused, refused)
 		}
 		return nil
 	default:
 		return requestError(res)
 	}
 }
+
+// errRefused marks a request refused (400, 413) before the server has
+// accepted any request of this output.
+var errRefused = errors.New("the server refused the first request")
 
 func markFailed(b *bulkBody, lo, hi int, err error, failed map[int]error) {
 	for i := lo; i < hi; i++ {

@@ -48,6 +48,8 @@ type Output struct {
 	// answer): from then on a document answered 400 alone is at fault,
 	// not the request (see settleRejected).
 	accepted atomic.Bool
+	// splits holds the request sizes refused documents are resent in.
+	splits splitHints
 
 	// bodies keeps up to concurrency+1 bulk bodies with their buffers and
 	// gzip writers between Write calls. A sync.Pool would not do: the
@@ -57,6 +59,9 @@ type Output struct {
 	// scratch keeps encoders and their buffers for Encode, which the
 	// pipeline's processor workers call concurrently.
 	scratch chan *scratch
+
+	// warnings are the notes of the last Check (see Warnings).
+	warnings []string
 
 	duration  prometheus.Observer
 	bytesSent prometheus.Counter
@@ -223,6 +228,13 @@ type serverInfo struct {
 // retry, so akship can start before Elasticsearch does.
 func (o *Output) Start(ctx context.Context) error {
 	err := o.Check(ctx)
+	var pe *bulkProbeError
+	if errors.As(err, &pe) {
+		// Writes will fail and retry with backoff until the hosts entry is
+		// fixed; say why now, loudly, rather than let each retry say it.
+		o.log.Error("the output's bulk URL is wrong; writes will fail and be retried", "error", pe.Error())
+		return nil
+	}
 	var te *transientError
 	if errors.As(err, &te) {
 		o.log.Warn("Elasticsearch is not reachable yet; writes will wait and retry",
@@ -232,14 +244,21 @@ func (o *Output) Start(ctx context.Context) error {
 	return err
 }
 
+// bulkProbeError is a hosts entry that does not answer as a bulk endpoint
+// (see ProbeBulk).
+type bulkProbeError struct{ err error }
+
+func (b *bulkProbeError) Error() string { return b.err.Error() }
+func (b *bulkProbeError) Unwrap() error { return b.err }
+
 // transientError is a start-up check failure that retrying may fix.
 type transientError struct{ err error }
 
 func (t *transientError) Error() string { return t.err.Error() }
 func (t *transientError) Unwrap() error { return t.err }
 
-// Check contacts the server (GET /) and reports any problem, including an
-// unreachable server (akship validate --connect).
+// Check contacts the server (GET /, then ProbeBulk) and reports any
+// problem, including an unreachable server (akship validate --connect).
 func (o *Output) Check(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, o.cfg.Timeout)
 	defer cancel()
@@ -272,8 +291,20 @@ func (o *Output) Check(ctx context.Context) error {
 	_ = json.NewDecoder(io.LimitReader(res.Body, 1<<20)).Decode(&info)
 	o.log.Info("connected to Elasticsearch", "hosts", o.hostsForLog(), "cluster_name", info.ClusterName,
 		"version", info.Version.Number, "product_header", res.Header.Get("X-Elastic-Product"))
+	warnings, err := o.ProbeBulk(ctx)
+	if err != nil {
+		return &bulkProbeError{err}
+	}
+	o.warnings = warnings
+	for _, w := range warnings {
+		o.log.Warn(w)
+	}
 	return nil
 }
+
+// Warnings returns what the last Check noticed about the destination that
+// does not stop akship (e.g. VictoriaLogs' retention).
+func (o *Output) Warnings() []string { return o.warnings }
 
 // errNotElasticsearch mirrors the error go-elasticsearch returns when its
 // product check fails; the client does not export it.

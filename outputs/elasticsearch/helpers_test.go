@@ -3,6 +3,7 @@ package elasticsearch
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -106,4 +107,36 @@ func counterValue(t testing.TB, v *prometheus.CounterVec, labels ...string) floa
 // newDebugLogger logs everything, debug included, into logs.
 func newDebugLogger(logs *logBuffer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// retryWrites calls Write as the pipeline does after each backoff: first
+// with all events, then with those that failed retryably, until none does
+// or max calls were made. It returns the permanent failures by event and
+// the last error.
+func retryWrites(t testing.TB, o *Output, events []*agent.Event, max int) (permanent map[*agent.Event]error, calls int, last error) {
+	t.Helper()
+	permanent = map[*agent.Event]error{}
+	for calls = 0; len(events) > 0 && calls < max; calls++ {
+		last = o.Write(context.Background(), events)
+		if last == nil {
+			return permanent, calls + 1, nil
+		}
+		var pe *agent.PartialError
+		if !errors.As(last, &pe) {
+			continue // the whole call is retried
+		}
+		var again []*agent.Event
+		for i, e := range events {
+			err, failed := pe.Failed[i]
+			switch {
+			case !failed:
+			case agent.IsPermanent(err):
+				permanent[e] = err
+			default:
+				again = append(again, e)
+			}
+		}
+		events = again
+	}
+	return permanent, calls, last
 }

@@ -225,6 +225,10 @@ func poisonServer(t *testing.T, requests *atomic.Int32) *httptest.Server {
 		if r.URL.Path == "/" {
 			return
 		}
+		if r.Header.Get("Content-Encoding") != "gzip" { // ProbeBulk's empty request
+			_, _ = w.Write([]byte(`{"took":0,"errors":false,"items":[]}`))
+			return
+		}
 		requests.Add(1)
 		zr, err := gzip.NewReader(r.Body)
 		if err != nil {
@@ -250,18 +254,21 @@ func TestWriteIsolatesARejectedDocument(t *testing.T) {
 	o, m, _ := startOutput(t, testConfig(srv.URL))
 	events := testEvents(agent.DatasetEvent, "e", 16)
 	events[11].Fields["message"] = "poison"
-	err := o.Write(context.Background(), events)
-	var pe *agent.PartialError
-	if !errors.As(err, &pe) || len(pe.Failed) != 1 || !agent.IsPermanent(pe.Failed[11]) {
-		t.Fatalf("Write = %v, want one permanent failure for event 11", err)
+	permanent, calls, _ := retryWrites(t, o, events, 20)
+	if len(permanent) != 1 || permanent[events[11]] == nil {
+		t.Fatalf("permanent failures = %v, want event 11 only", permanent)
 	}
-	if !strings.Contains(pe.Failed[11].Error(), "400 Bad Request") || !strings.Contains(pe.Failed[11].Error(), "poison") {
-		t.Errorf("failure message = %v", pe.Failed[11])
+	if msg := permanent[events[11]].Error(); !strings.Contains(msg, "400 Bad Request") || !strings.Contains(msg, "poison") {
+		t.Errorf("failure message = %v", msg)
 	}
 	if got := counterValue(t, m.OutputIndexed, "elasticsearch", "event"); got != 15 {
 		t.Errorf("indexed = %v, want 15", got)
 	}
-	// 1 + 2 per level of halving down to the single document (16 → 1).
+	// The batch is halved once per backoff step (one Write each):
+	// 16 | 8+8 | 4+4 | 2+2 | 1+1, the last lone document rejected.
+	if calls != 5 {
+		t.Errorf("%d Write calls, want 5 (one halving per backoff step)", calls)
+	}
 	if n := requests.Load(); n != 9 {
 		t.Errorf("%d requests, want 9", n)
 	}
@@ -302,28 +309,37 @@ func TestWriteFailsOverToTheNextHost(t *testing.T) {
 
 // TestWriteRequestLevel400IsRetryable: when every request is answered 400,
 // down to single documents, the request itself is wrong (here an
-// unrecognized parameter), not the documents: nothing is dead-lettered and
-// Write returns a retryable error with the server's reason.
+// unrecognized parameter), not the documents: nothing is dead-lettered,
+// Write fails retryably with the server's reason, and each call (one per
+// backoff step) sends one request at most.
 func TestWriteRequestLevel400IsRetryable(t *testing.T) {
 	srv := esdouble.Start(t)
 	const reason = "request [/_bulk] contains unrecognized parameter: [refresh_interval]"
-	srv.SetFaults(esdouble.Faults{BadRequest: reason})
 	cfg := testConfig(srv.URL)
-	cfg.BulkMaxDocs = 4 // several chunks, each split down to single documents
+	cfg.BulkMaxDocs = 4 // several chunks
 	o, _, _ := startOutput(t, cfg)
-	err := o.Write(context.Background(), testEvents(agent.DatasetEvent, "e", 8))
-	var pe *agent.PartialError
-	if err == nil || errors.As(err, &pe) || agent.IsPermanent(err) {
-		t.Fatalf("Write = %v, want one retryable request error", err)
+	srv.SetFaults(esdouble.Faults{BadRequest: reason})
+	events := testEvents(agent.DatasetEvent, "e", 8)
+	var last error
+	for call := range 12 {
+		before := srv.Stats().BadRequests
+		permanent, _, err := retryWrites(t, o, events, 1)
+		if len(permanent) > 0 {
+			t.Fatalf("call %d dead-lettered %d documents: %v", call, len(permanent), permanent)
+		}
+		if n := srv.Stats().BadRequests - before; n > 1 {
+			t.Fatalf("call %d sent %d requests to a server refusing every request, want at most 1", call, n)
+		}
+		last = err
 	}
-	if !strings.Contains(err.Error(), "400 Bad Request") || !strings.Contains(err.Error(), reason) {
-		t.Errorf("error %q lacks the status or the server's reason", err)
+	if last == nil || agent.IsPermanent(last) {
+		t.Fatalf("Write = %v, want a retryable error", last)
+	}
+	if !strings.Contains(last.Error(), "400 Bad Request") || !strings.Contains(last.Error(), reason) {
+		t.Errorf("error %q lacks the status or the server's reason", last)
 	}
 	if n := srv.Count("*"); n != 0 {
 		t.Errorf("stored %d, want 0", n)
-	}
-	if srv.Stats().BadRequests == 0 {
-		t.Error("the double never answered 400")
 	}
 }
 

@@ -94,6 +94,11 @@ func (d *Double) bulk(w http.ResponseWriter, r *http.Request, defaultIndex strin
 		writeError(w, http.StatusBadRequest, "illegal_argument_exception", err.Error())
 		return
 	}
+	if len(ops) == 0 {
+		// BulkRequest.validate: a body without actions is refused.
+		writeError(w, http.StatusBadRequest, "action_request_validation_exception", "Validation Failed: 1: no requests added;")
+		return
+	}
 	rule := d.mappingRule()
 	for i := range ops {
 		validate(&ops[i], rule)
