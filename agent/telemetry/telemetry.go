@@ -36,6 +36,10 @@ type Metrics struct {
 	// OutputDuplicates counts documents the destination already had (HTTP
 	// 409 on create): replays absorbed, counted as delivered.
 	OutputDuplicates *prometheus.CounterVec
+	// OutputFailureStore counts documents the destination could not index
+	// and kept in its data stream's failure store: delivered, not
+	// dead-lettered.
+	OutputFailureStore *prometheus.CounterVec
 	// OutputRetried counts documents sent again after a retryable failure.
 	OutputRetried *prometheus.CounterVec
 	// OutputDeadLettered counts documents written to the dead-letter file.
@@ -74,6 +78,9 @@ func New() *Metrics {
 			"Documents stored by the destination.", "output", "dataset"),
 		OutputDuplicates: f.counter("output_documents_duplicate_total",
 			"Documents the destination already had (409 on create), counted as delivered.", "output", "dataset"),
+		OutputFailureStore: f.counter("output_documents_failure_store_total",
+			"Documents the destination could not index and kept in its failure store, counted as delivered.",
+			"output", "dataset"),
 		OutputRetried: f.counter("output_documents_retried_total",
 			"Documents sent again after a retryable failure.", "output"),
 		OutputDeadLettered: f.counter("output_documents_dead_lettered_total",

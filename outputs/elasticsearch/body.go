@@ -23,7 +23,7 @@ type route struct {
 	dataStream []byte          // {"dataset":"authentik.event","namespace":"default","type":"logs"}
 	patches    []jsonenc.Patch // data_stream, event.dataset
 
-	indexed, duplicates prometheus.Counter
+	indexed, duplicates, failureStore prometheus.Counter
 }
 
 func newRoute(ds agent.Dataset, namespace string) *route {

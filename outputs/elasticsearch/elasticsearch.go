@@ -48,6 +48,12 @@ type Output struct {
 	// answer): from then on a document answered 400 alone is at fault,
 	// not the request (see settleRejected).
 	accepted atomic.Bool
+	// failureStore is set when the server supports data stream failure
+	// stores (Elasticsearch 8.19+, 9.1+, serverless): bulk items are then
+	// always read, to count the documents stored there.
+	failureStore atomic.Bool
+	// failureStoreUsed is set once such a document was seen (logged once).
+	failureStoreUsed atomic.Bool
 	// splits holds the request sizes refused documents are resent in.
 	splits splitHints
 
@@ -171,6 +177,7 @@ func (o *Output) routeOf(ds agent.Dataset) *route {
 		r = newRoute(ds, o.cfg.Namespace)
 		r.indexed = o.metrics.OutputIndexed.WithLabelValues(outputLabel, string(ds))
 		r.duplicates = o.metrics.OutputDuplicates.WithLabelValues(outputLabel, string(ds))
+		r.failureStore = o.metrics.OutputFailureStore.WithLabelValues(outputLabel, string(ds))
 		o.routes[ds] = r
 	}
 	return r
@@ -220,6 +227,20 @@ type serverInfo struct {
 		Number string `json:"number"`
 		Flavor string `json:"build_flavor"`
 	} `json:"version"`
+}
+
+// supportsFailureStore reports whether the cluster has data stream failure
+// stores: generally available in Elasticsearch 8.19 and 9.1, and on
+// serverless projects.
+func (s serverInfo) supportsFailureStore() bool {
+	if s.Version.Flavor == "serverless" {
+		return true
+	}
+	var major, minor int
+	if _, err := fmt.Sscanf(s.Version.Number, "%d.%d", &major, &minor); err != nil {
+		return false
+	}
+	return major > 9 || major == 9 && minor >= 1 || major == 8 && minor >= 19
 }
 
 // Start checks the server once: wrong credentials, an untrusted
@@ -289,8 +310,10 @@ func (o *Output) Check(ctx context.Context) error {
 	}
 	var info serverInfo
 	_ = json.NewDecoder(io.LimitReader(res.Body, 1<<20)).Decode(&info)
+	o.failureStore.Store(res.Header.Get("X-Elastic-Product") == "Elasticsearch" && info.supportsFailureStore())
 	o.log.Info("connected to Elasticsearch", "hosts", o.hostsForLog(), "cluster_name", info.ClusterName,
-		"version", info.Version.Number, "product_header", res.Header.Get("X-Elastic-Product"))
+		"version", info.Version.Number, "product_header", res.Header.Get("X-Elastic-Product"),
+		"failure_store", o.failureStore.Load())
 	warnings, err := o.ProbeBulk(ctx)
 	if err != nil {
 		return &bulkProbeError{err}

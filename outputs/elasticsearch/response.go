@@ -15,6 +15,9 @@ import (
 type bulkItem struct {
 	Status int        `json:"status"`
 	Error  *itemError `json:"error"`
+	// FailureStore is "used" when the document could not be indexed and
+	// was stored in the data stream's failure store instead.
+	FailureStore string `json:"failure_store"`
 }
 
 // itemError is Elasticsearch's error object.
@@ -43,11 +46,11 @@ const maxResponseBytes = 256 << 20
 // each document's fate: counted as indexed or duplicate, or entered in
 // failed. A document without an answer is retried.
 func (o *Output) readItems(r io.Reader, b *bulkBody, lo, hi int, failed map[int]error) error {
-	errorsFlag, items, err := parseBulkResponse(io.LimitReader(r, maxResponseBytes))
+	errorsFlag, items, err := parseBulkResponse(io.LimitReader(r, maxResponseBytes), o.failureStore.Load())
 	if err != nil {
 		return fmt.Errorf("reading the bulk response failed: %w", err)
 	}
-	if !errorsFlag && items == nil {
+	if !errorsFlag && items == nil && !o.failureStore.Load() {
 		// "errors": false came first: every document was created.
 		for i := lo; i < hi; i++ {
 			b.docs[i].route.indexed.Inc()
@@ -66,6 +69,13 @@ func (o *Output) readItems(r io.Reader, b *bulkBody, lo, hi int, failed map[int]
 		}
 		if r := b.docs[i].route; items[i-lo].Status == http.StatusConflict {
 			r.duplicates.Inc()
+		} else if items[i-lo].FailureStore == "used" {
+			r.failureStore.Inc()
+			if o.failureStoreUsed.CompareAndSwap(false, true) {
+				o.log.Warn("Elasticsearch stored documents it could not index in the data stream's failure store; "+
+					"they count as delivered (akship_output_documents_failure_store_total); find them with "+
+					"FROM logs-authentik.*::failures", "data_stream", r.index)
+			}
 		} else {
 			r.indexed.Inc()
 		}
@@ -88,9 +98,11 @@ func itemResult(it bulkItem) error {
 
 // parseBulkResponse reads the top-level keys of a bulk response. When
 // "errors" is false before "items" (Elasticsearch's order), it stops there
-// and returns nil items: nothing more needs decoding. Otherwise it returns
+// and returns nil items: nothing more needs decoding — unless allItems
+// asks for them (a document stored in the failure store is not an error
+// but must be counted as such). Otherwise it returns
 // the items in document order.
-func parseBulkResponse(r io.Reader) (errorsFlag bool, items []bulkItem, err error) {
+func parseBulkResponse(r io.Reader, allItems bool) (errorsFlag bool, items []bulkItem, err error) {
 	dec := json.NewDecoder(r)
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return false, nil, errors.New("the response is not a JSON object")
@@ -105,7 +117,7 @@ func parseBulkResponse(r io.Reader) (errorsFlag bool, items []bulkItem, err erro
 			if err := dec.Decode(&errorsFlag); err != nil {
 				return false, nil, err
 			}
-			if !errorsFlag && items == nil {
+			if !errorsFlag && items == nil && !allItems {
 				return false, nil, nil
 			}
 		case "items":

@@ -67,6 +67,8 @@ func Setup(ctx context.Context, cfg Config, opts SetupOptions) error {
 		return err
 	}
 	if opts.DryRun {
+		fmt.Fprintln(out, "# On a cluster with data stream failure stores (Elasticsearch 8.19+, 9.1+, serverless) the index\n"+
+			"# templates also get \"data_stream_options\": {\"failure_store\": {\"enabled\": true}}.")
 		return printRequests(out, reqs)
 	}
 	o, err := New(cfg, nil, nil)
@@ -76,6 +78,15 @@ func Setup(ctx context.Context, cfg Config, opts SetupOptions) error {
 	defer o.Close(ctx)
 	if err := o.Start(ctx); err != nil {
 		return err
+	}
+	if o.failureStore.Load() {
+		if reqs, err = withFailureStore(reqs); err != nil {
+			return err
+		}
+		fmt.Fprintln(out, "failure store: enabled on akship's data streams (documents Elasticsearch cannot index are kept there)")
+	} else {
+		fmt.Fprintln(out, "failure store: not supported by this cluster (needs Elasticsearch 8.19+ or 9.1+); "+
+			"documents it rejects go to akship's dead-letter file")
 	}
 	for _, r := range reqs {
 		if err := o.sendSetup(ctx, r); err != nil {
@@ -126,6 +137,36 @@ func SetupRequests(cfg Config) ([]SetupRequest, error) {
 		}
 	}
 	return reqs, nil
+}
+
+// withFailureStore turns on the data stream failure store in the index
+// templates: Elasticsearch then keeps a document it cannot index (a
+// mapping conflict, say) in the data stream's failure store and answers
+// the bulk item 201 with "failure_store": "used", instead of rejecting it.
+func withFailureStore(reqs []SetupRequest) ([]SetupRequest, error) {
+	out := make([]SetupRequest, len(reqs))
+	for i, r := range reqs {
+		out[i] = r
+		if !strings.HasPrefix(r.Path, "/_index_template/") {
+			continue
+		}
+		var doc map[string]any
+		if err := json.Unmarshal(r.Body, &doc); err != nil {
+			return nil, err
+		}
+		tpl, _ := doc["template"].(map[string]any)
+		if tpl == nil {
+			tpl = map[string]any{}
+			doc["template"] = tpl
+		}
+		tpl["data_stream_options"] = map[string]any{"failure_store": map[string]any{"enabled": true}}
+		body, err := json.Marshal(doc)
+		if err != nil {
+			return nil, err
+		}
+		out[i].Body = body
+	}
+	return out, nil
 }
 
 // settingsEdit drops the ILM link when ILM is off.

@@ -34,15 +34,17 @@ type itemError struct {
 
 // itemResult is one item of a bulk response, in Elasticsearch's field order.
 type itemResult struct {
-	Index       string     `json:"_index"`
-	ID          string     `json:"_id"`
-	Version     int        `json:"_version,omitempty"`
-	Result      string     `json:"result,omitempty"`
-	Shards      *shards    `json:"_shards,omitempty"`
-	SeqNo       *int64     `json:"_seq_no,omitempty"`
-	PrimaryTerm int        `json:"_primary_term,omitempty"`
-	Status      int        `json:"status"`
-	Error       *itemError `json:"error,omitempty"`
+	Index       string  `json:"_index"`
+	ID          string  `json:"_id"`
+	Version     int     `json:"_version,omitempty"`
+	Result      string  `json:"result,omitempty"`
+	Shards      *shards `json:"_shards,omitempty"`
+	SeqNo       *int64  `json:"_seq_no,omitempty"`
+	PrimaryTerm int     `json:"_primary_term,omitempty"`
+	// FailureStore is "used" when the document went to the failure store.
+	FailureStore string     `json:"failure_store,omitempty"`
+	Status       int        `json:"status"`
+	Error        *itemError `json:"error,omitempty"`
 }
 
 type shards struct {
@@ -303,8 +305,12 @@ func (d *Double) applyOne(o *op) itemResult {
 			Reason: "only write ops with an op_type of create are allowed in data streams"}, ix.backing)
 	}
 	if ix.dataStream && !o.hasTimestamp {
-		return fail(400, &itemError{Type: "document_parsing_exception",
-			Reason: "[1:2] failed to parse: data stream timestamp field [@timestamp] is missing"}, ix.backing)
+		e := &itemError{Type: "document_parsing_exception",
+			Reason: "[1:2] failed to parse: data stream timestamp field [@timestamp] is missing"}
+		if ix.failures != nil {
+			return d.storeFailure(ix, o, e)
+		}
+		return fail(400, e, ix.backing)
 	}
 	if d.rejectItem() {
 		return fail(http.StatusTooManyRequests, &itemError{Type: "es_rejected_execution_exception",
@@ -316,7 +322,11 @@ func (d *Double) applyOne(o *op) itemResult {
 		o.id = d.autoID()
 	}
 	if perr := ix.mapping.index(o.source, o.id); perr != nil {
-		return fail(http.StatusBadRequest, &itemError{Type: perr.typ, Reason: perr.reason, Index: ix.backing}, ix.backing)
+		e := &itemError{Type: perr.typ, Reason: perr.reason, Index: ix.backing}
+		if ix.failures != nil {
+			return d.storeFailure(ix, o, e)
+		}
+		return fail(http.StatusBadRequest, e, ix.backing)
 	}
 	pos, exists := ix.ids[o.id]
 	if exists && o.action == "create" {
@@ -350,9 +360,36 @@ func (d *Double) indexFor(name string) *index {
 	if d.templates.dataStream(name) {
 		ix.dataStream = true
 		ix.backing = ".ds-" + name + "-" + d.now().UTC().Format("2006.01.02") + "-000001"
+		if d.templates.failureStore(name) && !d.noFailureStore {
+			ix.failures = &index{name: name + "::failures", ids: map[string]int{},
+				backing: ".fs-" + name + "-" + d.now().UTC().Format("2006.01.02") + "-000001"}
+			d.indices[ix.failures.name] = ix.failures
+		}
 	}
 	d.indices[name] = ix
 	return ix
+}
+
+// storeFailure keeps a document the data stream could not index in its
+// failure store, as a failure document (@timestamp, document, error), and
+// answers 201 with "failure_store": "used" (lock held).
+func (d *Double) storeFailure(ix *index, o *op, e *itemError) itemResult {
+	if o.id == "" {
+		o.id = d.autoID()
+	}
+	doc, _ := json.Marshal(map[string]any{
+		"@timestamp": d.now().UTC().Format("2006-01-02T15:04:05.000Z"),
+		"document":   map[string]any{"id": o.id, "index": ix.name, "source": json.RawMessage(o.source)},
+		"error":      map[string]any{"type": e.Type, "message": e.Reason},
+	})
+	fs := ix.failures
+	fs.ids[o.id] = len(fs.docs)
+	fs.docs = append(fs.docs, Doc{ID: o.id, Source: fs.store(doc)})
+	d.stats.FailureStored++
+	d.seqNo++
+	seq := d.seqNo
+	return itemResult{Index: fs.backing, ID: o.id, Version: 1, Result: "created", Shards: &shards{Total: 2, Successful: 1},
+		SeqNo: &seq, PrimaryTerm: 1, FailureStore: "used", Status: http.StatusCreated}
 }
 
 // autoID makes a 20-character id like Elasticsearch's time-based UUIDs.

@@ -24,8 +24,13 @@ import (
 	"time"
 )
 
-// Version is the Elasticsearch version the double claims to be.
+// Version is the Elasticsearch version the double claims to be. It has
+// data stream failure stores (generally available since 8.19 and 9.1).
 const Version = "8.19.7"
+
+// VersionWithoutFailureStore is the version claimed after
+// SetFailureStoreSupport(false): the last release without failure stores.
+const VersionWithoutFailureStore = "8.18.8"
 
 // Doc is a stored document.
 type Doc struct {
@@ -48,6 +53,7 @@ type Stats struct {
 	BadRequests   int // requests answered 400 (injected, Faults.BadRequest)
 	Refused       int // connections dropped while down
 	Unauthorized  int // requests answered 401
+	FailureStored int // documents kept in a failure store (answered 201 "failure_store": "used")
 }
 
 // Request is a recorded request (see Record).
@@ -73,6 +79,8 @@ type Double struct {
 	seqNo     int64
 	idSeq     uint64
 	now       func() time.Time
+	// noFailureStore plays a cluster without data stream failure stores.
+	noFailureStore bool
 	// rejections keeps the first maxRejections item errors other than
 	// 409 and 429, for tests to show why documents were refused.
 	rejections []Rejection
@@ -107,6 +115,8 @@ type index struct {
 	// mapping is fixed from the templates when the index is created and
 	// grows with every document that maps a new field.
 	mapping *mappings
+	// failures is the data stream's failure store, when enabled.
+	failures *index
 }
 
 // New returns an empty cluster without faults.
@@ -189,6 +199,16 @@ func (d *Double) Indices() []string {
 	return out
 }
 
+// SetFailureStoreSupport makes the double a cluster with data stream
+// failure stores (true, the default: version 8.19.7) or without (false:
+// version 8.18.8, and index templates that configure one are refused as
+// 8.18 refuses the unknown field).
+func (d *Double) SetFailureStoreSupport(supported bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.noFailureStore = !supported
+}
+
 // ServeHTTP answers one request.
 func (d *Double) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Elastic-Product", "Elasticsearch")
@@ -236,12 +256,18 @@ func (d *Double) authorized(r *http.Request) bool {
 }
 
 func (d *Double) info(w http.ResponseWriter) {
+	d.mu.Lock()
+	version := Version
+	if d.noFailureStore {
+		version = VersionWithoutFailureStore
+	}
+	d.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{
 		"name":         "esdouble-0",
 		"cluster_name": "esdouble",
 		"cluster_uuid": "ZXNkb3VibGUtY2x1c3Rlcg",
 		"version": map[string]any{
-			"number": Version, "build_flavor": "default", "build_type": "docker",
+			"number": version, "build_flavor": "default", "build_type": "docker",
 			"lucene_version": "9.12.2", "minimum_wire_compatibility_version": "7.17.0",
 			"minimum_index_compatibility_version": "7.0.0",
 		},

@@ -26,6 +26,8 @@ type stored struct {
 	patterns   []string
 	priority   int
 	dataStream bool
+	// failureStore: template.data_stream_options.failure_store.enabled.
+	failureStore bool
 }
 
 // templateStore holds the three kinds, keyed by the API path prefix.
@@ -59,6 +61,19 @@ func (t templateStore) dataStream(name string) bool {
 		}
 	}
 	return best != nil && best.dataStream
+}
+
+// failureStore reports whether a data stream called name gets a failure
+// store: the matching index template with the highest priority says so.
+func (t templateStore) failureStore(name string) bool {
+	var best *stored
+	for _, s := range t["_index_template"] {
+		if slices.ContainsFunc(s.patterns, func(p string) bool { return match(p, name) }) &&
+			(best == nil || s.priority > best.priority) {
+			best = s
+		}
+	}
+	return best != nil && best.failureStore
 }
 
 // Templates returns copies of everything stored.
@@ -152,8 +167,20 @@ func (d *Double) putTemplate(kind, name string, body []byte) (*stored, int, stri
 		}
 		body = parsed.Policy
 	}
+	var options struct {
+		DataStreamOptions *struct {
+			FailureStore struct {
+				Enabled bool `json:"enabled"`
+			} `json:"failure_store"`
+		} `json:"data_stream_options"`
+	}
+	_ = json.Unmarshal(parsed.Template, &options)
+	if options.DataStreamOptions != nil && d.noFailureStore {
+		return nil, 400, "x_content_parse_exception", "[1:2] [template] unknown field [data_stream_options]"
+	}
 	s := &stored{body: body, version: 1, modified: time.Now().UTC(), patterns: parsed.IndexPatterns,
-		priority: parsed.Priority, dataStream: len(parsed.DataStream) > 0}
+		priority: parsed.Priority, dataStream: len(parsed.DataStream) > 0,
+		failureStore: options.DataStreamOptions != nil && options.DataStreamOptions.FailureStore.Enabled}
 	if old := d.templates[kind][name]; old != nil {
 		s.version = old.version + 1
 	}
