@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"strings"
+
+	"github.com/valyala/fastjson"
 )
 
 // docParser indexes one document against an index's mappings as
@@ -15,11 +16,12 @@ import (
 // of the index when the whole document parsed (a rejected document adds
 // no field).
 type docParser struct {
-	dec   *json.Decoder
+	src   []byte
 	m     *mappings
 	id    string
 	added map[string]*field // dotted path → field created by this document
 	order []string          // paths of added, in creation order
+	key   string            // the key being parsed, for the position in messages
 }
 
 // parseError is a rejection: Elasticsearch's error type and reason.
@@ -29,15 +31,25 @@ type parseError struct {
 
 func (e *parseError) Error() string { return e.reason }
 
+// parsers recycles the JSON parsers: a document's values are walked once
+// and dropped before the parser is returned.
+var parsers fastjson.ParserPool
+
 // index parses src against m. On success the document's new fields are
 // added to m; on failure m is unchanged and the error says why.
 func (m *mappings) index(src []byte, id string) *parseError {
-	p := &docParser{dec: json.NewDecoder(bytes.NewReader(src)), m: m, id: id, added: map[string]*field{}}
-	p.dec.UseNumber()
-	if _, err := p.dec.Token(); err != nil { // the opening '{', checked by the caller
+	p := &docParser{src: src, m: m, id: id, added: map[string]*field{}}
+	pa := parsers.Get()
+	defer parsers.Put(pa)
+	v, err := pa.ParseBytes(src)
+	if err != nil {
 		return p.fail("failed to parse: " + err.Error())
 	}
-	if err := p.object(m.root, "", m.root.dynamic); err != nil {
+	obj, err := v.Object()
+	if err != nil {
+		return p.fail("failed to parse: the document is not an object")
+	}
+	if err := p.object(m.root, "", m.root.dynamic, obj); err != nil {
 		return err
 	}
 	newFields := 0
@@ -59,11 +71,20 @@ func (m *mappings) index(src []byte, id string) *parseError {
 	return nil
 }
 
-// fail makes a document_parsing_exception whose reason starts with the
-// position of the parser, as Elasticsearch's does ("[1:57] …").
+// fail makes a document_parsing_exception whose reason starts with a
+// position, as Elasticsearch's does ("[1:57] …"). The column is just after
+// the first occurrence of the key being parsed (Elasticsearch reports the
+// parser's position after the value): close, not exact.
 func (p *docParser) fail(reason string) *parseError {
-	return &parseError{typ: "document_parsing_exception",
-		reason: fmt.Sprintf("[1:%d] %s", p.dec.InputOffset()+1, reason)}
+	return &parseError{typ: "document_parsing_exception", reason: fmt.Sprintf("[1:%d] %s", p.column(), reason)}
+}
+
+// column finds the key being parsed in the source.
+func (p *docParser) column() int {
+	if i := bytes.Index(p.src, []byte(`"`+p.key+`"`)); i >= 0 {
+		return i + len(p.key) + 3
+	}
+	return 1
 }
 
 // resolve returns the field at path: created by this document, or mapped.
@@ -80,34 +101,33 @@ func (p *docParser) add(path string, f *field) {
 	p.order = append(p.order, path)
 }
 
-// object parses the members of an object whose '{' was read.
-func (p *docParser) object(obj *field, path, dynamic string) *parseError {
+// object parses the members of an object, in document order.
+func (p *docParser) object(obj *field, path, dynamic string, o *fastjson.Object) *parseError {
 	if obj.dynamic != "" {
 		dynamic = obj.dynamic
 	}
-	for p.dec.More() {
-		tok, err := p.dec.Token()
-		if err != nil {
-			return p.fail("failed to parse: " + err.Error())
+	var perr *parseError
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		if perr != nil {
+			return
 		}
-		key, _ := tok.(string)
+		key := string(k)
+		p.key = key
 		if key == "" || strings.Trim(key, ".") == "" {
-			return p.fail(fmt.Sprintf("field name cannot be an empty string or contain only dots [%s]", key))
+			perr = p.fail(fmt.Sprintf("field name cannot be an empty string or contain only dots [%s]", key))
+			return
 		}
-		if err := p.member(path, key, dynamic); err != nil {
-			return err
-		}
-	}
-	_, err := p.dec.Token() // '}'
-	if err != nil {
-		return p.fail("failed to parse: " + err.Error())
-	}
-	return nil
+		perr = p.member(path, key, dynamic, v)
+	})
+	return perr
 }
 
 // member parses the value of one key; a dotted key ("a.b") is a path
 // through objects, as Elasticsearch expands it.
-func (p *docParser) member(path, key, dynamic string) *parseError {
+func (p *docParser) member(path, key, dynamic string, v *fastjson.Value) *parseError {
+	if strings.IndexByte(key, '.') < 0 {
+		return p.value(join(path, key), dynamic, v)
+	}
 	segs := strings.Split(key, ".")
 	for _, s := range segs[:len(segs)-1] {
 		full := join(path, s)
@@ -117,7 +137,7 @@ func (p *docParser) member(path, key, dynamic string) *parseError {
 				return p.strict(path, s)
 			}
 			if dynamic != "true" {
-				return p.skip()
+				return nil // kept in _source only
 			}
 			f = &field{typ: "object", props: map[string]*field{}}
 			p.add(full, f)
@@ -129,65 +149,64 @@ func (p *docParser) member(path, key, dynamic string) *parseError {
 		}
 		path = full
 	}
-	return p.value(join(path, segs[len(segs)-1]), dynamic)
+	return p.value(join(path, segs[len(segs)-1]), dynamic, v)
 }
 
-// value parses the next value, of the field at path.
-func (p *docParser) value(path, dynamic string) *parseError {
-	tok, err := p.dec.Token()
-	if err != nil {
-		return p.fail("failed to parse: " + err.Error())
-	}
+// value parses v, the value of the field at path.
+func (p *docParser) value(path, dynamic string, v *fastjson.Value) *parseError {
 	f := p.resolve(path)
 	if f == nil {
-		if tok == nil {
+		switch {
+		case v.Type() == fastjson.TypeNull:
 			return nil // a null maps nothing
-		}
-		switch dynamic {
-		case "strict":
+		case dynamic == "strict":
 			return p.strict(parentOf(path), nameOf(path))
-		case "false", "runtime":
-			return p.skipRest(tok)
+		case dynamic == "false" || dynamic == "runtime":
+			return nil
+		case v.Type() == fastjson.TypeArray:
+			return p.dynamicArray(path, dynamic, v)
 		}
-		if d, ok := tok.(json.Delim); ok && d == '[' {
-			return p.dynamicArray(path, dynamic)
-		}
-		f = p.dynamicField(path, tok)
+		f = p.dynamicField(path, tokenOf(v))
 	}
-	return p.parseAs(f, path, tok, dynamic)
+	return p.parseAs(f, path, v, dynamic)
 }
 
-// parseAs checks the value starting with tok against the field f.
-func (p *docParser) parseAs(f *field, path string, tok json.Token, dynamic string) *parseError {
-	if d, ok := tok.(json.Delim); ok {
-		switch {
-		case d == '[' && f.typ != "geo_point":
-			return p.array(f, path, dynamic)
-		case d == '{' && f.isObject():
-			return p.object(f, path, dynamic)
-		case d == '{' && f.typ == "flattened":
-			_, err := p.collect(tok)
-			return err
-		}
-		v, err := p.collect(tok)
-		if err != nil {
-			return err
-		}
-		if f.typ == "geo_point" {
-			if reason := checkGeoPoint(v); reason != "" {
-				return p.fieldError(f, path, reason, v)
+// parseAs checks the value v against the field f.
+func (p *docParser) parseAs(f *field, path string, v *fastjson.Value, dynamic string) *parseError {
+	switch v.Type() {
+	case fastjson.TypeNull:
+		return nil
+	case fastjson.TypeArray:
+		if f.typ != "geo_point" {
+			for _, e := range v.GetArray() {
+				if err := p.parseAs(f, path, e, dynamic); err != nil {
+					return err
+				}
 			}
 			return nil
 		}
-		return p.fieldError(f, path, "", v)
+	case fastjson.TypeObject:
+		switch {
+		case f.isObject():
+			o, _ := v.Object()
+			return p.object(f, path, dynamic, o)
+		case f.typ == "flattened":
+			return nil
+		case f.typ != "geo_point":
+			return p.fieldError(f, path, "", toGo(v))
+		}
 	}
-	if tok == nil {
+	if f.typ == "geo_point" && (v.Type() == fastjson.TypeObject || v.Type() == fastjson.TypeArray) {
+		if reason := checkGeoPoint(toGo(v)); reason != "" {
+			return p.fieldError(f, path, reason, toGo(v))
+		}
 		return nil
 	}
 	if f.isObject() {
 		return p.fail(fmt.Sprintf("object mapping for [%s] tried to parse field [%s] as object, but found a concrete value",
 			path, nameOf(path)))
 	}
+	tok := tokenOf(v)
 	if reason := checkValue(f, path, tok); reason != "" {
 		return p.fieldError(f, path, reason, tok)
 	}
@@ -199,49 +218,66 @@ func (p *docParser) parseAs(f *field, path string, tok json.Token, dynamic strin
 	return nil
 }
 
-// array parses the elements of an array whose '[' was read: each element
-// is a value of the same field.
-func (p *docParser) array(f *field, path, dynamic string) *parseError {
-	for p.dec.More() {
-		tok, err := p.dec.Token()
-		if err != nil {
-			return p.fail("failed to parse: " + err.Error())
-		}
-		if err := p.parseAs(f, path, tok, dynamic); err != nil {
-			return err
-		}
-	}
-	_, _ = p.dec.Token() // ']'
-	return nil
-}
-
 // dynamicArray parses an array of an unmapped field: its first non-null
 // element decides the mapping, the others must fit it.
-func (p *docParser) dynamicArray(path, dynamic string) *parseError {
-	for p.dec.More() {
-		tok, err := p.dec.Token()
-		if err != nil {
-			return p.fail("failed to parse: " + err.Error())
-		}
+func (p *docParser) dynamicArray(path, dynamic string, v *fastjson.Value) *parseError {
+	for _, e := range v.GetArray() {
 		f := p.resolve(path)
 		if f == nil {
-			if tok == nil {
+			switch e.Type() {
+			case fastjson.TypeNull:
 				continue
-			}
-			if d, ok := tok.(json.Delim); ok && d == '[' {
-				if err := p.dynamicArray(path, dynamic); err != nil {
+			case fastjson.TypeArray:
+				if err := p.dynamicArray(path, dynamic, e); err != nil {
 					return err
 				}
 				continue
 			}
-			f = p.dynamicField(path, tok)
+			f = p.dynamicField(path, tokenOf(e))
 		}
-		if err := p.parseAs(f, path, tok, dynamic); err != nil {
+		if err := p.parseAs(f, path, e, dynamic); err != nil {
 			return err
 		}
 	}
-	_, _ = p.dec.Token() // ']'
 	return nil
+}
+
+// tokenOf gives a scalar as encoding/json's tokens (string, json.Number,
+// bool, nil), an object or array as its opening delimiter.
+func tokenOf(v *fastjson.Value) json.Token {
+	switch v.Type() {
+	case fastjson.TypeString:
+		return string(v.GetStringBytes())
+	case fastjson.TypeNumber:
+		return json.Number(v.MarshalTo(nil))
+	case fastjson.TypeTrue:
+		return true
+	case fastjson.TypeFalse:
+		return false
+	case fastjson.TypeObject:
+		return json.Delim('{')
+	case fastjson.TypeArray:
+		return json.Delim('[')
+	}
+	return nil
+}
+
+// toGo converts a value for previews: objects as ordered pairs.
+func toGo(v *fastjson.Value) any {
+	switch v.Type() {
+	case fastjson.TypeObject:
+		o, _ := v.Object()
+		var out []pair
+		o.Visit(func(k []byte, e *fastjson.Value) { out = append(out, pair{string(k), toGo(e)}) })
+		return out
+	case fastjson.TypeArray:
+		var out []any
+		for _, e := range v.GetArray() {
+			out = append(out, toGo(e))
+		}
+		return out
+	}
+	return tokenOf(v)
 }
 
 // fieldError words a value the field cannot take as Elasticsearch does.
@@ -263,64 +299,7 @@ func (p *docParser) strict(parent, name string) *parseError {
 		parent = "_doc"
 	}
 	return &parseError{typ: "strict_dynamic_mapping_exception", reason: fmt.Sprintf(
-		"[1:%d] mapping set to strict, dynamic introduction of [%s] within [%s] is not allowed",
-		p.dec.InputOffset()+1, name, parent)}
-}
-
-// skip consumes the next value without indexing it.
-func (p *docParser) skip() *parseError {
-	tok, err := p.dec.Token()
-	if err != nil {
-		return p.fail("failed to parse: " + err.Error())
-	}
-	return p.skipRest(tok)
-}
-
-// skipRest consumes the rest of a value that started with tok.
-func (p *docParser) skipRest(tok json.Token) *parseError {
-	_, err := p.collect(tok)
-	return err
-}
-
-// collect reads the rest of a value that started with tok into Go values
-// (objects as ordered pairs, for the preview).
-func (p *docParser) collect(tok json.Token) (any, *parseError) {
-	d, ok := tok.(json.Delim)
-	if !ok {
-		return tok, nil
-	}
-	var out []any
-	var obj []pair
-	for p.dec.More() {
-		var key string
-		if d == '{' {
-			k, err := p.dec.Token()
-			if err != nil {
-				return nil, p.fail("failed to parse: " + err.Error())
-			}
-			key, _ = k.(string)
-		}
-		t, err := p.dec.Token()
-		if err != nil {
-			return nil, p.fail("failed to parse: " + err.Error())
-		}
-		v, perr := p.collect(t)
-		if perr != nil {
-			return nil, perr
-		}
-		if d == '{' {
-			obj = append(obj, pair{key, v})
-		} else {
-			out = append(out, v)
-		}
-	}
-	if _, err := p.dec.Token(); err != nil && err != io.EOF {
-		return nil, p.fail("failed to parse: " + err.Error())
-	}
-	if d == '{' {
-		return obj, nil
-	}
-	return out, nil
+		"[1:%d] mapping set to strict, dynamic introduction of [%s] within [%s] is not allowed", p.column(), name, parent)}
 }
 
 // pair is one member of a collected object.
