@@ -3,6 +3,7 @@ package elasticsearch
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -88,5 +89,34 @@ func writeConcurrently(t testing.TB, o *Output, batches [][]*agent.Event, n int)
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestVictoriaLogsProbe checks ProbeBulk against the real VictoriaLogs:
+// its Elasticsearch path is a bulk endpoint (with the retention warning),
+// its root is not, and the error says what VictoriaLogs needs.
+func TestVictoriaLogsProbe(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test against a real VictoriaLogs: skipped with -short")
+	}
+	vl := victorialogs.Start(t)
+	ok, err := New(victoriaLogsConfig(vl), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	warnings, err := ok.ProbeBulk(context.Background())
+	if err != nil || len(warnings) != 1 || !strings.Contains(warnings[0], "retentionPeriod") {
+		t.Errorf("ProbeBulk at %s = %q, %v; want the retention warning and no error", vl.ElasticsearchURL(), warnings, err)
+	}
+	root := victoriaLogsConfig(vl)
+	root.Hosts = []string{vl.URL}
+	root.AllowNonElastic = true // what the old error message suggested
+	wrong, err := New(root, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wrong.ProbeBulk(context.Background()); err == nil ||
+		!strings.Contains(err.Error(), root.Hosts[0]) || !strings.Contains(err.Error(), "/insert/elasticsearch") {
+		t.Errorf("ProbeBulk at VictoriaLogs' root %s = %v, want an error naming it and /insert/elasticsearch", root.Hosts[0], err)
 	}
 }
