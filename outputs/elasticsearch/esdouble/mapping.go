@@ -109,19 +109,22 @@ func (m *mappings) merge(raw json.RawMessage) error {
 }
 
 // define adds or updates the field at a (possibly dotted) path.
-func (m *mappings) define(path string, def map[string]any) {
-	parent := m.root
+func (m *mappings) define(path string, def map[string]any) { defineIn(m.root, path, def) }
+
+// defineIn adds or updates the field at a dotted path below obj, creating
+// the objects on the way.
+func defineIn(obj *field, path string, def map[string]any) {
 	segs := strings.Split(path, ".")
 	for _, s := range segs[:len(segs)-1] {
-		next := parent.props[s]
+		next := obj.props[s]
 		if next == nil || !next.isObject() {
 			next = &field{typ: "object", props: map[string]*field{}}
-			parent.props[s] = next
+			obj.props[s] = next
 		}
-		parent = next
+		obj = next
 	}
 	name := segs[len(segs)-1]
-	parent.props[name] = mergeField(parent.props[name], def)
+	obj.props[name] = mergeField(obj.props[name], def)
 }
 
 // mergeField builds a field from its JSON definition, keeping the
@@ -143,18 +146,7 @@ func mergeField(old *field, def map[string]any) *field {
 		}
 		for name, sub := range props {
 			if subDef, ok := sub.(map[string]any); ok {
-				segs := strings.Split(name, ".")
-				target := f
-				for _, s := range segs[:len(segs)-1] {
-					next := target.props[s]
-					if next == nil || !next.isObject() {
-						next = &field{typ: "object", props: map[string]*field{}}
-						target.props[s] = next
-					}
-					target = next
-				}
-				last := segs[len(segs)-1]
-				target.props[last] = mergeField(target.props[last], subDef)
+				defineIn(f, name, subDef)
 			}
 		}
 		return f

@@ -41,10 +41,9 @@ func newTemplateStore() templateStore {
 // templates (priority 100) that create data streams.
 var builtinDataStreams = []string{"logs-*-*", "metrics-*-*", "synthetics-*-*", "traces-*-*"}
 
-// dataStream reports whether writing to name creates a data stream: the
-// matching index template with the highest priority decides, then the
-// stock templates.
-func (t templateStore) dataStream(name string) bool {
+// best returns the index template that applies to a new index called
+// name: the matching one with the highest priority, or nil.
+func (t templateStore) best(name string) *stored {
 	var best *stored
 	for _, s := range t["_index_template"] {
 		if slices.ContainsFunc(s.patterns, func(p string) bool { return match(p, name) }) &&
@@ -52,6 +51,14 @@ func (t templateStore) dataStream(name string) bool {
 			best = s
 		}
 	}
+	return best
+}
+
+// dataStream reports whether writing to name creates a data stream: the
+// matching index template with the highest priority decides, then the
+// stock templates.
+func (t templateStore) dataStream(name string) bool {
+	best := t.best(name)
 	if best != nil && best.priority >= 100 {
 		return best.dataStream
 	}
@@ -66,13 +73,7 @@ func (t templateStore) dataStream(name string) bool {
 // failureStore reports whether a data stream called name gets a failure
 // store: the matching index template with the highest priority says so.
 func (t templateStore) failureStore(name string) bool {
-	var best *stored
-	for _, s := range t["_index_template"] {
-		if slices.ContainsFunc(s.patterns, func(p string) bool { return match(p, name) }) &&
-			(best == nil || s.priority > best.priority) {
-			best = s
-		}
-	}
+	best := t.best(name)
 	return best != nil && best.failureStore
 }
 
@@ -217,13 +218,7 @@ func (d *Double) getTemplate(w http.ResponseWriter, kind, name string) {
 // template's rules for logs-*-* names without one of at least its
 // priority; Elasticsearch's defaults otherwise.
 func (t templateStore) mappingsFor(name string) *mappings {
-	var best *stored
-	for _, s := range t["_index_template"] {
-		if slices.ContainsFunc(s.patterns, func(p string) bool { return match(p, name) }) &&
-			(best == nil || s.priority > best.priority) {
-			best = s
-		}
-	}
+	best := t.best(name)
 	m := newMappings()
 	if best == nil || best.priority < 100 && match("logs-*-*", name) {
 		if match("logs-*-*", name) {

@@ -94,16 +94,8 @@ var integerRanges = map[string][2]*big.Int{
 // coerce and refused without; an empty string counts as null; booleans and
 // other strings are refused; the value must be in the type's range.
 func checkInteger(f *field, tok json.Token, text string, isString bool) string {
-	if _, isBool := tok.(bool); isBool {
-		return fmt.Sprintf("Current token (%s) not numeric, can not use numeric value accessors", tokenName(tok))
-	}
-	if isString {
-		if text == "" {
-			return ""
-		}
-		if !f.coerce {
-			return fmt.Sprintf("[coerce] is false, cannot parse value [%s]", text)
-		}
+	if reason, done := checkNumericToken(f, tok, text, isString); done {
+		return reason
 	}
 	n, ok := new(big.Float).SetPrec(200).SetString(strings.TrimSpace(text))
 	if !ok || n.IsInf() {
@@ -123,22 +115,32 @@ func checkInteger(f *field, tok json.Token, text string, isString bool) string {
 // checkFloat applies the floating point types' rules: a number or (with
 // coerce) a numeric string, finite.
 func checkFloat(f *field, tok json.Token, text string, isString bool) string {
-	if _, isBool := tok.(bool); isBool {
-		return fmt.Sprintf("Current token (%s) not numeric, can not use numeric value accessors", tokenName(tok))
-	}
-	if isString {
-		if text == "" {
-			return ""
-		}
-		if !f.coerce {
-			return fmt.Sprintf("[coerce] is false, cannot parse value [%s]", text)
-		}
+	if reason, done := checkNumericToken(f, tok, text, isString); done {
+		return reason
 	}
 	v, err := strconv.ParseFloat(strings.TrimSpace(text), 64)
 	if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
 		return fmt.Sprintf("For input string: \"%s\"", text)
 	}
 	return ""
+}
+
+// checkNumericToken applies the rules every numeric type shares: a
+// boolean is refused, an empty string is null, another string needs
+// coerce. done is true when that decides (with reason "" for accepted).
+func checkNumericToken(f *field, tok json.Token, text string, isString bool) (reason string, done bool) {
+	if _, isBool := tok.(bool); isBool {
+		return fmt.Sprintf("Current token (%s) not numeric, can not use numeric value accessors", tokenName(tok)), true
+	}
+	switch {
+	case !isString:
+		return "", false
+	case text == "":
+		return "", true
+	case !f.coerce:
+		return fmt.Sprintf("[coerce] is false, cannot parse value [%s]", text), true
+	}
+	return "", false
 }
 
 // checkGeoPoint accepts the geo_point forms akship can send: an object
