@@ -199,16 +199,6 @@ func (d *Double) Indices() []string {
 	return out
 }
 
-// SetFailureStoreSupport makes the double a cluster with data stream
-// failure stores (true, the default: version 8.19.7) or without (false:
-// version 8.18.8, and index templates that configure one are refused as
-// 8.18 refuses the unknown field).
-func (d *Double) SetFailureStoreSupport(supported bool) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.noFailureStore = !supported
-}
-
 // ServeHTTP answers one request.
 func (d *Double) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Elastic-Product", "Elasticsearch")
