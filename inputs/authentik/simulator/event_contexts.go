@@ -184,6 +184,14 @@ func buildImpersonationEnded(b *ctxBuilder) obj {
 	return obj{{"http_request", b.http("GET", "/api/v3/core/users/impersonate_end/", obj{})}}
 }
 
+// buildFlowExecution gives context.flow as the Flow model itself, the
+// shape Event.new(flow=<Flow>) stores: sanitize_dict turns a model into
+// model_to_dict's {app, model_name, pk, name} (authentik/events/utils.py),
+// where authorize_application events carry only the pk string. Whether
+// current authentik still creates flow_execution events is unsettled (the
+// action is in authentik/events/models.py; authentik/flows/views/executor.py
+// creates only system_exception events); the object form is kept so that
+// consumers are tested against it.
 func buildFlowExecution(b *ctxBuilder) obj {
 	f := pick(&b.r, allFlows)
 	return obj{{"flow", b.flowRef(f)}, {"designation", f.designation}, {"successful", b.r.chance(0.85)},
