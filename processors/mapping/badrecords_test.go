@@ -167,3 +167,34 @@ func TestMapNDJSON(t *testing.T) {
 		t.Error("unknown dataset accepted")
 	}
 }
+
+// TestContextFlowShapes: context.flow is a pk string in some actions and
+// the Flow model ({app, model_name, pk, name}) in others; the document
+// always has the pk (a string) there, so a keyword mapping takes it. Both
+// twins agree.
+func TestContextFlowShapes(t *testing.T) {
+	m := newMapper(t, testConfig(t))
+	for _, tt := range []struct {
+		flow string
+		want any // nil: no context.flow in the document
+	}{
+		{`"53287faa8a644b6cb124cb602a84282f"`, "53287faa8a644b6cb124cb602a84282f"},
+		{`{"app":"authentik_flows","model_name":"flow","pk":"3330b6da7611832d","name":"Flow default-recovery-flow"}`, "3330b6da7611832d"},
+		{`{"app":"authentik_flows","model_name":"flow","pk":12,"name":"x"}`, "12"},
+		{`{"app":"authentik_flows","name":"no pk"}`, nil},
+	} {
+		raw := []byte(`{"pk":"e","action":"flow_execution","context":{"flow":` + tt.flow + `}}`)
+		doc, _ := m.Map(agent.DatasetEvent, raw, goldenCollected)
+		checkDocument(t, raw, doc)
+		checkFastPath(t, m, agent.DatasetEvent, raw)
+		var got any
+		if ae, ok := doc["authentik"].(map[string]any)["event"].(map[string]any); ok {
+			if ctx, ok := ae["context"].(map[string]any); ok {
+				got = ctx["flow"]
+			}
+		}
+		if got != tt.want {
+			t.Errorf("context.flow %s → %v, want %v", tt.flow, got, tt.want)
+		}
+	}
+}
