@@ -31,6 +31,7 @@ type EventsInput struct {
 	cfg    EventsConfig
 	client *Client
 	opts   InputOptions
+	pages  pageSizes // the page size authentik really serves
 
 	tracker *agent.Tracker[eventsCursor]
 	cur     eventsCursor // cursor after the last emitted batch
@@ -46,6 +47,7 @@ type EventsInput struct {
 func NewEvents(cfg EventsConfig, client *Client, opts InputOptions) *EventsInput {
 	opts.defaults()
 	in := &EventsInput{name: "events", cfg: cfg, client: client, opts: opts}
+	in.pages = pageSizes{asked: cfg.PageSize, log: opts.Log, input: in.name}
 	in.status.s.Input = in.name
 	return in
 }
@@ -68,6 +70,7 @@ func (in *EventsInput) Start(context.Context) error {
 		in.opts.Log.Info("resuming from cursor", "input", in.name, "watermark", in.cur.Watermark,
 			"walk_in_progress", in.cur.Walk != nil)
 	}
+	in.pages.max = in.cur.PageMax
 	in.tracker = agent.NewTracker(in.opts.MaxInFlight, in.commit)
 	in.updateCursorMetrics(in.cur)
 	return nil
@@ -231,7 +234,8 @@ const (
 )
 
 // fetch requests one page of size events in the given ordering (authentik's
-// default when empty), restricted by search when it is not empty.
+// default when empty), restricted by search when it is not empty. A page
+// asked for at the configured size teaches in.pages what authentik serves.
 func (in *EventsInput) fetch(ctx context.Context, ordering, search string, page, size int) (*Page, error) {
 	q := url.Values{"page": {strconv.Itoa(page)}, "page_size": {strconv.Itoa(size)}}
 	if ordering != "" {
@@ -240,7 +244,12 @@ func (in *EventsInput) fetch(ctx context.Context, ordering, search string, page,
 	if search != "" {
 		q.Set("search", search)
 	}
-	return in.client.List(ctx, in.name, eventsPath, q)
+	p, err := in.client.List(ctx, in.name, eventsPath, q)
+	if err == nil && size == in.cfg.PageSize {
+		in.pages.observe(p.Pagination)
+		in.cur.PageMax = in.pages.max
+	}
+	return p, err
 }
 
 // Close saves the newest acknowledged cursor if an earlier save failed.
