@@ -315,6 +315,7 @@ func (in *EventsInput) advanceKeyset(last time.Time, finished bool) {
 	w.anchor = a
 	in.positionKeyset()
 }
+
 // emitKeyset tracks the cursor after this page: the watermark is the newest
 // event handled (everything before it in created order is), and the seen
 // set keeps the events within the overlap below it. last is the created

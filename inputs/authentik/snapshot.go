@@ -29,8 +29,8 @@ type SnapshotInput struct {
 
 	tracker *agent.Tracker[snapshotCursor]
 	cur     snapshotCursor
-	page    int  // next page of the snapshot in progress (0 = none)
-	size    int  // the page size the page numbers count (the size served)
+	page    int // next page of the snapshot in progress (0 = none)
+	size    int // the page size the page numbers count (the size served)
 	pages   pageSizes
 	took    bool // a snapshot completed in this run
 	fails   int
