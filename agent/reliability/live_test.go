@@ -18,7 +18,8 @@ import (
 // inserted ones included, since the expiry is kept below the initial count
 // and so never reaches them — and no event may be sent twice (the double
 // answers a second create with 409, and the agent dedupes by pk, so any
-// 409 here is a duplicate the agent sent).
+// 409 here is a duplicate the agent sent). Users and groups must be
+// complete.
 //
 // It runs against authentik 2025.2 (offset walk, pages as asked), 2026.2
 // without a licence (offset walk, pages cut to 100, autocomplete) and
@@ -110,6 +111,12 @@ func liveSource(t *testing.T, version string, initial int, skew time.Duration) {
 	}
 	if unknown > 0 {
 		t.Errorf("%d documents are not events the simulator ever held", unknown)
+	}
+	if n := es.Count(userStream); n != st.Users {
+		t.Errorf("%d user documents, want %d", n, st.Users)
+	}
+	if n := es.Count(groupStream); n != st.Groups {
+		t.Errorf("%d group documents, want %d", n, st.Groups)
 	}
 	dups := es.Stats().Duplicates
 	if dups != 0 {
