@@ -18,14 +18,22 @@ func overlapConfig() EventsConfig {
 	return c
 }
 
-// TestKeysetSkipsTheKnownOverlap: after a burst of 1,000 events, 100 new
+// TestWalksSkipTheKnownOverlap: after a burst of 1,000 events, 100 new
 // ones cost at most 3 requests on 2026.8 (pages of 100), because the
 // overlap window is not read again; and at a steady 50 events/s for 30 s
-// (1,500 new) a poll costs at most ceil(1500/100) + 1 requests.
-func TestKeysetSkipsTheKnownOverlap(t *testing.T) {
+// (1,500 new) a poll costs at most ceil(1500/100) + 1 requests with the
+// keyset walk, + 2 with the offset walk (its window check may take two
+// one-row requests).
+func TestWalksSkipTheKnownOverlap(t *testing.T) {
+	t.Run("keyset", func(t *testing.T) { skipKnownOverlap(t, WalkKeyset, 1) })
+	t.Run("offset", func(t *testing.T) { skipKnownOverlap(t, WalkOffset, 2) })
+}
+
+func skipKnownOverlap(t *testing.T, walk string, extra uint64) {
 	sim, srv := newSim(t, "2026.8", 2000)
 	dir := t.TempDir()
 	cfg := overlapConfig()
+	cfg.Walk = walk
 	poll := func(want int) uint64 {
 		t.Helper()
 		before := sim.Stats().Requests.Events
@@ -52,7 +60,7 @@ func TestKeysetSkipsTheKnownOverlap(t *testing.T) {
 	}
 	n1500 := poll(1500)
 	t.Logf("1,500 new at 50/s: %d event requests", n1500)
-	if n, limit := n1500, uint64(math.Ceil(1500.0/100))+1; n > limit {
+	if n, limit := n1500, uint64(math.Ceil(1500.0/100))+extra; n > limit {
 		t.Errorf("1,500 new events at 50/s cost %d requests, want ≤ %d", n, limit)
 	}
 	if c := loadCursor(t, "events", dir); c.PageMax != 100 {
@@ -60,13 +68,19 @@ func TestKeysetSkipsTheKnownOverlap(t *testing.T) {
 	}
 }
 
-// TestKeysetCollectsLateRowsInTheOverlap: rows stamped inside the overlap
+// TestWalksCollectLateRowsInTheOverlap: rows stamped inside the overlap
 // window after the walk passed it (a lagging app server) are found by the
-// position check and shipped, once.
-func TestKeysetCollectsLateRowsInTheOverlap(t *testing.T) {
+// position checks and shipped, once.
+func TestWalksCollectLateRowsInTheOverlap(t *testing.T) {
+	t.Run("keyset", func(t *testing.T) { lateRowsInOverlap(t, WalkKeyset) })
+	t.Run("offset", func(t *testing.T) { lateRowsInOverlap(t, WalkOffset) })
+}
+
+func lateRowsInOverlap(t *testing.T, walk string) {
 	sim, srv := newSim(t, "2026.5", 600)
 	dir := t.TempDir()
 	cfg := overlapConfig()
+	cfg.Walk = walk
 	store := testStore(t, dir)
 	ids := runOnce(t, srv, store, cfg)
 	store.Close()

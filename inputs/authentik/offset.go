@@ -25,6 +25,7 @@ type walker struct {
 	invalid  int  // consecutive "Invalid page." answers
 	resumed  bool // the first page of a resumed walk is still to come
 	finished bool
+	window   *windowKnown // the known overlap window of a fresh walk (offset_window.go)
 }
 
 // beginWalk starts a new walk, or resumes the one the cursor records.
@@ -44,6 +45,9 @@ func (in *EventsInput) beginWalk() {
 		in.opts.Log.Info("resuming interrupted walk", "input", in.name, "page", w.page)
 	} else {
 		w.state = &walkState{Started: now, Stop: in.cur.from(in.cur.Watermark.Add(-in.cfg.Overlap))}
+		if !in.cur.Watermark.IsZero() {
+			w.window = knownWindow(in.cur.Seen, w.state.Stop)
+		}
 	}
 	// Page numbers count pages of the size authentik serves: the expected
 	// one until a page shows it (step corrects a wrong guess).
@@ -130,6 +134,13 @@ func (in *EventsInput) step(ctx context.Context) (agent.Batch, bool, error) {
 	if page.Pagination.Next == 0 {
 		w.finished = true
 	}
+	if !w.finished && w.window.worth(page) {
+		known, err := in.checkWindow(ctx, w.window, w.state.Stop)
+		if err != nil {
+			in.opts.Log.Debug("checking the overlap window failed; reading it", "input", in.name, "error", err)
+		}
+		w.finished = known
+	}
 	return in.emit(ctx, events)
 }
 
@@ -193,6 +204,7 @@ func (in *EventsInput) handle(page *Page) []*agent.Event {
 		}
 		w.state.pass(k.created, k.pk)
 		if _, dup := w.seen[k.pk]; dup {
+			w.window.meet(page, i, k.pk)
 			continue
 		}
 		events = append(events, in.newEvent(k.pk, raw, now))
