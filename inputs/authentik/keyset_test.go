@@ -109,21 +109,7 @@ func TestKeysetWalkResumesWhereItStopped(t *testing.T) {
 	dir := t.TempDir()
 	store := testStore(t, dir)
 	in := NewEvents(testEventsConfig(100), testClient(t, srv), InputOptions{Once: true, Store: store})
-	ctx := testContext(t)
-	if err := in.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	var first []string
-	for i := 0; i < 6; i++ {
-		b, err := in.Read(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range b.Events {
-			first = append(first, e.ID)
-		}
-		b.Ack(ctx, nil)
-	}
+	first := readPages(t, in, 6)
 	store.Close()
 	before := sim.Stats().Requests.Events
 	rest := runOnce(t, srv, testStore(t, dir), testEventsConfig(100))

@@ -47,21 +47,7 @@ func TestOffsetWalkResumesOnClampedPages(t *testing.T) {
 	cfg.Walk = WalkOffset
 	in := NewEvents(cfg, testClient(t, srv), InputOptions{Once: true, Store: store,
 		Log: slog.New(slog.NewTextHandler(&logs, nil))})
-	ctx := testContext(t)
-	if err := in.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	var first []string
-	for range 12 {
-		b, err := in.Read(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range b.Events {
-			first = append(first, e.ID)
-		}
-		b.Ack(ctx, nil)
-	}
+	first := readPages(t, in, 12)
 	store.Close()
 	if len(first) != 1200 {
 		t.Fatalf("12 pages held %d events, want 1,200 (pages of 100)", len(first))
