@@ -28,6 +28,8 @@ type benchRelease struct {
 	// runs the usual backfill bench.
 	live    float64
 	liveFor time.Duration
+	// interval overrides inputs.events.interval (tests; 0: the default).
+	interval time.Duration
 }
 
 func (r *benchRelease) registerFlags(fs *flag.FlagSet) {
@@ -221,4 +223,13 @@ func httpGet(u string) (string, error) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	return string(b), err
+}
+
+// intervalLine is the inputs.events.interval line of the bench
+// configuration, empty for the default.
+func intervalLine(d time.Duration) string {
+	if d <= 0 {
+		return ""
+	}
+	return "    interval: " + d.String() + "\n"
 }

@@ -153,7 +153,7 @@ inputs:
   events:
     page_size: %d
     walk: %s
-%soutput:
+%s%soutput:
   elasticsearch:
     hosts: [%s]
 %sstate:
@@ -161,7 +161,7 @@ inputs:
 logging:
   level: warn
   format: json
-`, simURL, s.pageSize, s.release.walk, processors, sinkURL, headers, filepath.Join(dir, "state"))
+`, simURL, s.pageSize, s.release.walk, intervalLine(s.release.interval), processors, sinkURL, headers, filepath.Join(dir, "state"))
 	p := filepath.Join(dir, "akship.yml")
 	return p, os.WriteFile(p, []byte(cfg), 0o600)
 }
