@@ -187,9 +187,9 @@ func (in *EventsInput) stepKeyset(ctx context.Context) (agent.Batch, bool, error
 		if err != nil || !use {
 			return agent.Batch{}, false, err
 		}
-	} else if err == nil && page.Pagination.Count < w.count && w.page > 1 {
+	} else if w.page > 1 && (errors.Is(err, ErrInvalidPage) || err == nil && page.Pagination.Count < w.count) {
 		// Rows before our position vanished, so the page may have
-		// slid past one: re-anchor at the newest event handled.
+		// slid past some: re-anchor at the newest event handled.
 		in.opts.Log.Debug("events vanished during the walk; re-anchoring", "input", in.name)
 		w.anchor = w.newest.created.Truncate(time.Second)
 		in.positionKeyset()
@@ -198,7 +198,7 @@ func (in *EventsInput) stepKeyset(ctx context.Context) (agent.Batch, bool, error
 	finished := false
 	switch {
 	case errors.Is(err, ErrInvalidPage):
-		finished = true // rows of the anchor's second vanished under us
+		finished = true // nothing at all under the anchor any more
 	case err != nil:
 		return agent.Batch{}, false, err
 	default:

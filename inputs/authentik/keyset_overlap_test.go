@@ -153,3 +153,41 @@ func TestKeysetFallsBackWhenTheQueryBecomesText(t *testing.T) {
 	}
 	assertExactlyOnce(t, append(ids, fresh...), simPresent(sim))
 }
+
+// TestKeysetDeletionsBehindThePosition: paging on under a recent anchor,
+// events deleted behind the walk's position (an admin deleting events)
+// shift the rest back; the walk notices the count dropping and re-anchors,
+// so nothing after the position is skipped.
+func TestKeysetDeletionsBehindThePosition(t *testing.T) {
+	sim, srv := newSim(t, "2026.8", 0)
+	sim.InsertEvents(1000) // all recent: the walk pages on under one anchor
+	dir := t.TempDir()
+	store := testStore(t, dir)
+	in := NewEvents(overlapConfig(), testClient(t, srv), InputOptions{Once: true, Store: store})
+	first := readPages(t, in, 4)
+	if len(first) < 200 {
+		t.Fatalf("4 batches held %d events", len(first))
+	}
+	for _, pk := range first[50:57] {
+		sim.DeleteEvent(pk)
+	}
+	ctx := testContext(t)
+	var rest []string
+	for {
+		b, err := in.Read(ctx)
+		if err != nil {
+			break
+		}
+		for _, e := range b.Events {
+			rest = append(rest, e.ID)
+		}
+		b.Ack(ctx, nil)
+	}
+	store.Close()
+	all := append(first, rest...)
+	present := simPresent(sim)
+	for _, pk := range first[50:57] {
+		present[pk] = true // shipped before they were deleted
+	}
+	assertExactlyOnce(t, all, present)
+}
