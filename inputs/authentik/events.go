@@ -19,13 +19,14 @@ const eventsPath = "events/events/"
 // ways (inputs.events.walk):
 //   - the offset walk (offset.go, every authentik version): newest first by
 //     page number from page 1 down to the cursor;
-//   - the keyset walk (keyset.go, authentik 2025.8+ whose query language
-//     filters by created): oldest first, each request anchored at the
-//     newest event handled, so deep pages cost nothing.
+//   - the keyset walk (keyset.go, authentik whose query language filters
+//     by created: 2025.8+ with an enterprise licence, 2026.5+): oldest
+//     first, anchored by created rather than by offsets from the top.
 //
-// Both re-read an overlap below the watermark and skip by pk what they
-// shipped before; the README explains why each is lossless while authentik
-// inserts and expires events during the walk.
+// Both look again at an overlap below the watermark, skip by pk what they
+// shipped before, and skip reading the overlap altogether when a position
+// check shows it holds nothing new; the README explains why each is
+// lossless while authentik inserts and expires events during the walk.
 type EventsInput struct {
 	name   string
 	cfg    EventsConfig
@@ -175,7 +176,8 @@ func (in *EventsInput) begin(ctx context.Context) error {
 		in.beginKeyset(in.opts.Now())
 	case in.cfg.Walk == WalkKeyset:
 		return agent.Permanent(errors.New("inputs.events.walk is keyset, but authentik's query language does " +
-			"not filter events by created (it needs authentik 2025.8 or later); use walk: auto or offset"))
+			"not filter events by created (it needs authentik 2025.8 or later with an enterprise licence, or 2026.5 "+
+			"or later); use walk: auto or offset"))
 	default:
 		in.beginWalk()
 	}
