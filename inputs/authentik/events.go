@@ -176,7 +176,7 @@ func (in *EventsInput) begin(ctx context.Context) error {
 		in.beginKeyset(in.opts.Now())
 	case in.cfg.Walk == WalkKeyset:
 		return agent.Permanent(errors.New("inputs.events.walk is keyset, but authentik's query language does " +
-			"not filter events by created (it needs authentik 2025.8 or later with an enterprise licence, or 2026.5 "+
+			"not filter events by created (it needs authentik 2025.8 or later with an enterprise licence, or 2026.5 " +
 			"or later); use walk: auto or offset"))
 	default:
 		in.beginWalk()
