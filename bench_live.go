@@ -173,7 +173,7 @@ func insertSteadily(ctx context.Context, sim *simulator.Simulator, rate float64)
 // waitPoll waits until the daemon's count of completed events polls
 // exceeds last (any count when last < 0) and returns it.
 func waitPoll(ctx context.Context, listen string, last int) (int, error) {
-	timeout := time.After(2 * time.Minute)
+	timeout := time.After(5 * time.Minute)
 	for {
 		if n, ok := pollsDone(listen); ok && n > last && (last >= 0 || n > 0) {
 			return n, nil
@@ -182,7 +182,7 @@ func waitPoll(ctx context.Context, listen string, last int) (int, error) {
 		case <-ctx.Done():
 			return 0, ctx.Err()
 		case <-timeout:
-			return 0, fmt.Errorf("no events poll completed within 2 minutes")
+			return 0, fmt.Errorf("no events poll completed within 5 minutes")
 		case <-time.After(100 * time.Millisecond):
 		}
 	}

@@ -142,8 +142,8 @@ func TestBenchLive(t *testing.T) {
 		t.Skip("runs the daemon for a few seconds per walk")
 	}
 	s := benchTestSettings(t)
-	s.profileDir = ""
-	s.release = benchRelease{version: "2026.8", license: "none", walk: "auto", live: 150, liveFor: 4 * time.Second,
+	s.profileDir, s.events = "", 300
+	s.release = benchRelease{version: "2026.8", license: "none", walk: "auto", live: 150, liveFor: 3 * time.Second,
 		interval: time.Second}
 	var out bytes.Buffer
 	if err := runBench(context.Background(), s, &out); err != nil {

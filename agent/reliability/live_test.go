@@ -30,8 +30,8 @@ import (
 func TestLiveSource(t *testing.T) {
 	skipShort(t)
 	t.Run("2025.2", func(t *testing.T) { liveSource(t, "2025.2", size(10000, 100000), 10*time.Second) })
-	t.Run("2026.2", func(t *testing.T) { liveSource(t, "2026.2", size(5000, 100000), 10*time.Second) })
-	t.Run("2026.8", func(t *testing.T) { liveSource(t, "2026.8", size(5000, 100000), 0) })
+	t.Run("2026.2", func(t *testing.T) { liveSource(t, "2026.2", size(3000, 100000), 10*time.Second) })
+	t.Run("2026.8", func(t *testing.T) { liveSource(t, "2026.8", size(3000, 100000), 0) })
 }
 
 func liveSource(t *testing.T, version string, initial int, skew time.Duration) {

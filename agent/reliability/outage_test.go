@@ -22,7 +22,7 @@ import (
 func TestElasticsearchOutage(t *testing.T) {
 	skipShort(t)
 	t.Run("2025.2", func(t *testing.T) { elasticsearchOutage(t, "2025.2", size(10000, 100000)) })
-	t.Run("2026.2", func(t *testing.T) { elasticsearchOutage(t, "2026.2", size(5000, 100000)) })
+	t.Run("2026.2", func(t *testing.T) { elasticsearchOutage(t, "2026.2", size(3000, 100000)) })
 }
 
 func elasticsearchOutage(t *testing.T, version string, events int) {
