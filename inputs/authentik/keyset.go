@@ -225,15 +225,20 @@ func (in *EventsInput) stepKeyset(ctx context.Context) (agent.Batch, bool, error
 // known events before it. use is false when the walk had to reposition:
 // to page 1 of the anchor when it did not hold (late rows among the known
 // ones), or to the right page when authentik served another page size.
-// Fewer rows than known at all mean rows were deleted or the bound is
-// ignored (a query that does not parse is a text search matching nothing):
-// authentik is asked again whether the bound works.
+// Fewer rows than known mean rows were deleted, or, when none (or no page)
+// is left, that the bound stopped working (a query that does not parse is
+// a text search matching nothing): then authentik is asked again whether
+// the bound works.
 func (in *EventsInput) checkSkip(ctx context.Context, page *Page, fetchErr error) (use bool, err error) {
 	w, sk := in.keyset, in.keyset.skip
 	if fetchErr != nil && !errors.Is(fetchErr, ErrInvalidPage) {
 		return false, fetchErr
 	}
 	if fetchErr != nil || page.Pagination.Count < sk.known {
+		if fetchErr == nil && page.Pagination.Count > 0 {
+			w.page, w.skip = 1, nil // rows were deleted (expiry reaching the anchor): read from the anchor
+			return false, nil
+		}
 		ok, decided, err := in.probeKeyset(ctx)
 		if err != nil {
 			return false, err
