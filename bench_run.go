@@ -45,7 +45,7 @@ func newBenchEnv(s benchSettings, events int, dir string, unmapped bool) (*bench
 	}()
 	var err error
 	if e.sim, err = simulator.New(simulator.Options{Token: "bench-token", Events: events, Users: s.users,
-		Groups: s.groups, Seed: 42}); err != nil {
+		Groups: s.groups, Seed: 42, Version: s.release.version, License: s.release.license}); err != nil {
 		return nil, err
 	}
 	simURL, stopSim, err := serveLocal(countServed(e.sim, e.served))
@@ -152,7 +152,8 @@ func writeBenchConfig(dir, simURL, sinkURL string, s benchSettings, unmapped boo
 inputs:
   events:
     page_size: %d
-%soutput:
+    walk: %s
+%s%soutput:
   elasticsearch:
     hosts: [%s]
 %sstate:
@@ -160,7 +161,7 @@ inputs:
 logging:
   level: warn
   format: json
-`, simURL, s.pageSize, processors, sinkURL, headers, filepath.Join(dir, "state"))
+`, simURL, s.pageSize, s.release.walk, intervalLine(s.release.interval), processors, sinkURL, headers, filepath.Join(dir, "state"))
 	p := filepath.Join(dir, "akship.yml")
 	return p, os.WriteFile(p, []byte(cfg), 0o600)
 }

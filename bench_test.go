@@ -6,7 +6,9 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"testing"
+	"time"
 )
 
 // envTestAgent makes the test binary act as the akship command, so that
@@ -23,8 +25,10 @@ func TestMain(m *testing.M) {
 func benchTestSettings(t *testing.T) benchSettings {
 	t.Helper()
 	t.Setenv(envTestAgent, "1")
+	// authentik 2025.2: pages as asked, the offset walk (the figures below).
 	return benchSettings{events: 1200, users: 5, groups: 2, newEvents: 100, pageSize: 500,
-		agent: os.Args[0], dir: t.TempDir(), profileDir: t.TempDir()}
+		agent: os.Args[0], dir: t.TempDir(), profileDir: t.TempDir(),
+		release: benchRelease{version: "2025.2", license: "none", walk: "auto"}}
 }
 
 func TestBench(t *testing.T) {
@@ -126,5 +130,38 @@ func TestParseSizes(t *testing.T) {
 		if (err != nil) != tt.wantErr || !slices.Equal(got, tt.want) {
 			t.Errorf("parseSizes(%q) = %v, %v; want %v (error %v)", tt.in, got, err, tt.want, tt.wantErr)
 		}
+	}
+}
+
+// TestBenchLive runs the steady-traffic mode briefly (polls every second
+// instead of the default 30 s) against authentik 2026.8: both walks must
+// report polls, and the keyset walk at most ceil(new / 100) + 1 requests
+// per poll.
+func TestBenchLive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the daemon for a few seconds per walk")
+	}
+	s := benchTestSettings(t)
+	s.profileDir, s.events = "", 300
+	s.release = benchRelease{version: "2026.8", license: "none", walk: "auto", live: 150, liveFor: 3 * time.Second,
+		interval: time.Second}
+	var out bytes.Buffer
+	if err := runBench(context.Background(), s, &out); err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + out.String())
+	// walk, polls, new/poll, requests/poll, max, bound, KB/poll, KB/new event
+	row := regexp.MustCompile(`(?m)^\s+keyset\s+(\d+)\s+(\d+)\s+([0-9.]+)\s+(\d+)\s+(\d+)\s`)
+	m := row.FindStringSubmatch(out.String())
+	if m == nil || m[1] == "0" {
+		t.Fatalf("no keyset row with polls")
+	}
+	if most, _ := strconv.Atoi(m[4]); most > 0 {
+		if bound, _ := strconv.Atoi(m[5]); most > bound {
+			t.Errorf("keyset poll made %d requests, bound %d", most, bound)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^\s+offset\s+[1-9]`).MatchString(out.String()) {
+		t.Errorf("no offset row with polls")
 	}
 }

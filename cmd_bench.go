@@ -39,6 +39,9 @@ type benchSettings struct {
 	// geoipCity and geoipASN are the databases of the mapped pipeline
 	// (written by prepare).
 	geoipCity, geoipASN string
+	// release: the emulated authentik and how the events are walked (see
+	// bench_live.go, which also holds the steady-traffic mode).
+	release benchRelease
 }
 
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -59,6 +62,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&s.agent, "agent", "", "akship binary to measure (default: this one; for comparing builds)")
 	fs.StringVar(&s.profileDir, "profile", "", "write CPU and heap profiles of the agent runs into this directory")
 	fs.StringVar(&s.dir, "dir", "", "working directory (default: a temporary one, removed afterwards)")
+	s.release.registerFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -106,10 +110,13 @@ func runBench(ctx context.Context, s benchSettings, w io.Writer) error {
 		return err
 	}
 	defer cleanup()
-	fmt.Fprintf(w, "akship bench: %s; %d users, %d groups; page size %d; sink: %s\n%s\n\n",
-		s.what(), s.users, s.groups, s.pageSize, s.sinkName(), machine())
+	fmt.Fprintf(w, "akship bench: %s; %d users, %d groups; page size %d; %s; sink: %s\n%s\n\n",
+		s.what(), s.users, s.groups, s.pageSize, s.release, s.sinkName(), machine())
 	if s.scale {
 		return runScale(ctx, s, w)
+	}
+	if s.release.live > 0 {
+		return runLive(ctx, s, w)
 	}
 	var results []benchResult
 	var incremental benchResult

@@ -21,7 +21,8 @@ import (
 // stageRecords returns n event records as the simulator serves them.
 func stageRecords(b *testing.B, n int) [][]byte {
 	b.Helper()
-	sim, err := simulator.New(simulator.Options{Token: "t", Events: n, Users: 200, Groups: 20, Seed: 42})
+	sim, err := simulator.New(simulator.Options{Token: "t", Events: n, Users: 200, Groups: 20, Seed: 42,
+		MaxPageSize: n}) // one page of everything
 	if err != nil {
 		b.Fatal(err)
 	}

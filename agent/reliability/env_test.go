@@ -157,30 +157,40 @@ type eventTruth struct {
 func readTruth(t *testing.T, sim *simulator.Simulator, token string) *eventTruth {
 	t.Helper()
 	n := sim.CountEvents()
-	req := httptest.NewRequest(http.MethodGet, fmt.Sprintf("/api/v3/events/events/?ordering=created&page_size=%d", max(n, 1)), nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	rec := httptest.NewRecorder()
-	sim.ServeHTTP(rec, req)
-	if rec.Code != http.StatusOK {
-		t.Fatalf("listing the simulator's events: %d %s", rec.Code, rec.Body.String())
-	}
-	var page struct {
-		Results []struct {
-			PK      string `json:"pk"`
-			Created string `json:"created"`
-		} `json:"results"`
-	}
-	if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil {
-		t.Fatal(err)
-	}
 	tr := &eventTruth{created: map[string]time.Time{}}
-	for _, r := range page.Results {
-		c, err := time.Parse(time.RFC3339Nano, r.Created)
-		if err != nil {
+	// Page through: authentik 2026.2+ serves at most 100 per page.
+	for pageNo := 1; ; pageNo++ {
+		req := httptest.NewRequest(http.MethodGet,
+			fmt.Sprintf("/api/v3/events/events/?ordering=created,pk&page_size=%d&page=%d", max(n, 1), pageNo), nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		rec := httptest.NewRecorder()
+		sim.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("listing the simulator's events: %d %s", rec.Code, rec.Body.String())
+		}
+		var page struct {
+			Pagination struct {
+				Next int `json:"next"`
+			} `json:"pagination"`
+			Results []struct {
+				PK      string `json:"pk"`
+				Created string `json:"created"`
+			} `json:"results"`
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil {
 			t.Fatal(err)
 		}
-		tr.created[r.PK] = c.UTC()
-		tr.byCreated = append(tr.byCreated, r.PK)
+		for _, r := range page.Results {
+			c, err := time.Parse(time.RFC3339Nano, r.Created)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr.created[r.PK] = c.UTC()
+			tr.byCreated = append(tr.byCreated, r.PK)
+		}
+		if page.Pagination.Next == 0 {
+			break
+		}
 	}
 	if len(tr.byCreated) != n {
 		t.Fatalf("listed %d events, the simulator holds %d", len(tr.byCreated), n)

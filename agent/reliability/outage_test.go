@@ -17,11 +17,17 @@ import (
 // request count freezes once the in-flight bound is reached), keep its
 // memory bounded and flat, acknowledge nothing early, report not ready,
 // and deliver everything exactly once after recovery.
+//
+// It runs against authentik 2025.2 and 2026.2 (pages cut to 100).
 func TestElasticsearchOutage(t *testing.T) {
 	skipShort(t)
-	events := size(10000, 100000)
+	t.Run("2025.2", func(t *testing.T) { elasticsearchOutage(t, "2025.2", size(10000, 100000)) })
+	t.Run("2026.2", func(t *testing.T) { elasticsearchOutage(t, "2026.2", size(3000, 100000)) })
+}
+
+func elasticsearchOutage(t *testing.T, version string, events int) {
 	downFor := time.Duration(size(6, 30)) * time.Second
-	sim := startSim(t, simulator.Options{Events: events, Users: 50, Groups: 5, Seed: 5})
+	sim := startSim(t, simulator.Options{Events: events, Users: 50, Groups: 5, Seed: 5, Version: version})
 	truth := readTruth(t, sim.sim, testToken)
 	es := startES(t)
 	e := newEnv(t)
@@ -111,9 +117,16 @@ func minMax(xs []int) (lo, hi int) {
 // inserted meanwhile are neither shipped nor claimed by the cursor, a 429
 // is not hammered; after each: the input recovers by itself, /readyz is
 // 200 again and the new events arrive, all exactly once.
+//
+// It runs against authentik 2025.2 and 2026.2 (pages cut to 100).
 func TestAuthentikOutages(t *testing.T) {
 	skipShort(t)
-	sim := startSim(t, simulator.Options{Events: 3000, Users: 20, Groups: 4, Seed: 9})
+	t.Run("2025.2", func(t *testing.T) { authentikOutages(t, "2025.2") })
+	t.Run("2026.2", func(t *testing.T) { authentikOutages(t, "2026.2") })
+}
+
+func authentikOutages(t *testing.T, version string) {
+	sim := startSim(t, simulator.Options{Events: 3000, Users: 20, Groups: 4, Seed: 9, Version: version})
 	truth := readTruth(t, sim.sim, testToken)
 	es := startES(t)
 	e := newEnv(t)

@@ -89,7 +89,9 @@ type EventsConfig struct {
 	// poll with nothing new costs one request.
 	Interval time.Duration `yaml:"interval"`
 	// PageSize is the number of events per request. Default 500. authentik
-	// enforces no maximum, but very large pages make slow requests.
+	// before 2026.2 enforces no maximum (very large pages make slow
+	// requests); 2026.2+ silently serves at most its
+	// pagination_max_page_size (100 by default), which the inputs detect.
 	PageSize int `yaml:"page_size"`
 	// Start decides what the first run collects: "beginning" (every stored
 	// event, the default), "now" (only events created from the first start

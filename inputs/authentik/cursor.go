@@ -23,11 +23,15 @@ type eventsCursor struct {
 	// KeysetChecked; nil until it could tell.
 	Keyset        *bool     `json:"keyset,omitempty"`
 	KeysetChecked time.Time `json:"keyset_checked,omitzero"`
+	// PageMax is the largest page authentik served when asked for more
+	// (authentik 2026.2+ cuts pages to 100 silently); 0 when never seen.
+	PageMax int `json:"page_max,omitempty"`
 }
 
 // base is the part of the cursor that every walk carries on unchanged.
 func (c eventsCursor) base() eventsCursor {
-	return eventsCursor{Floor: c.Floor, Watermark: c.Watermark, Keyset: c.Keyset, KeysetChecked: c.KeysetChecked}
+	return eventsCursor{Floor: c.Floor, Watermark: c.Watermark, Keyset: c.Keyset, KeysetChecked: c.KeysetChecked,
+		PageMax: c.PageMax}
 }
 
 // from is where the next walk starts looking (the keyset walk) or stops

@@ -19,18 +19,20 @@ const eventsPath = "events/events/"
 // ways (inputs.events.walk):
 //   - the offset walk (offset.go, every authentik version): newest first by
 //     page number from page 1 down to the cursor;
-//   - the keyset walk (keyset.go, authentik 2025.8+ whose query language
-//     filters by created): oldest first, each request anchored at the
-//     newest event handled, so deep pages cost nothing.
+//   - the keyset walk (keyset.go, authentik whose query language filters
+//     by created: 2025.8+ with an enterprise licence, 2026.5+): oldest
+//     first, anchored by created rather than by offsets from the top.
 //
-// Both re-read an overlap below the watermark and skip by pk what they
-// shipped before; the README explains why each is lossless while authentik
-// inserts and expires events during the walk.
+// Both look again at an overlap below the watermark, skip by pk what they
+// shipped before, and skip reading the overlap altogether when a position
+// check shows it holds nothing new; the README explains why each is
+// lossless while authentik inserts and expires events during the walk.
 type EventsInput struct {
 	name   string
 	cfg    EventsConfig
 	client *Client
 	opts   InputOptions
+	pages  pageSizes // the page size authentik really serves
 
 	tracker *agent.Tracker[eventsCursor]
 	cur     eventsCursor // cursor after the last emitted batch
@@ -46,6 +48,7 @@ type EventsInput struct {
 func NewEvents(cfg EventsConfig, client *Client, opts InputOptions) *EventsInput {
 	opts.defaults()
 	in := &EventsInput{name: "events", cfg: cfg, client: client, opts: opts}
+	in.pages = pageSizes{asked: cfg.PageSize, log: opts.Log, input: in.name}
 	in.status.s.Input = in.name
 	return in
 }
@@ -68,6 +71,7 @@ func (in *EventsInput) Start(context.Context) error {
 		in.opts.Log.Info("resuming from cursor", "input", in.name, "watermark", in.cur.Watermark,
 			"walk_in_progress", in.cur.Walk != nil)
 	}
+	in.pages.max = in.cur.PageMax
 	in.tracker = agent.NewTracker(in.opts.MaxInFlight, in.commit)
 	in.updateCursorMetrics(in.cur)
 	return nil
@@ -172,7 +176,8 @@ func (in *EventsInput) begin(ctx context.Context) error {
 		in.beginKeyset(in.opts.Now())
 	case in.cfg.Walk == WalkKeyset:
 		return agent.Permanent(errors.New("inputs.events.walk is keyset, but authentik's query language does " +
-			"not filter events by created (it needs authentik 2025.8 or later); use walk: auto or offset"))
+			"not filter events by created (it needs authentik 2025.8 or later with an enterprise licence, or 2026.5 " +
+			"or later); use walk: auto or offset"))
 	default:
 		in.beginWalk()
 	}
@@ -231,7 +236,8 @@ const (
 )
 
 // fetch requests one page of size events in the given ordering (authentik's
-// default when empty), restricted by search when it is not empty.
+// default when empty), restricted by search when it is not empty. A page
+// asked for at the configured size teaches in.pages what authentik serves.
 func (in *EventsInput) fetch(ctx context.Context, ordering, search string, page, size int) (*Page, error) {
 	q := url.Values{"page": {strconv.Itoa(page)}, "page_size": {strconv.Itoa(size)}}
 	if ordering != "" {
@@ -240,7 +246,12 @@ func (in *EventsInput) fetch(ctx context.Context, ordering, search string, page,
 	if search != "" {
 		q.Set("search", search)
 	}
-	return in.client.List(ctx, in.name, eventsPath, q)
+	p, err := in.client.List(ctx, in.name, eventsPath, q)
+	if err == nil && size == in.cfg.PageSize {
+		in.pages.observe(p.Pagination)
+		in.cur.PageMax = in.pages.max
+	}
+	return p, err
 }
 
 // Close saves the newest acknowledged cursor if an earlier save failed.

@@ -43,6 +43,28 @@ func runOnce(t *testing.T, srv *httptest.Server, store *state.Store, cfg EventsC
 	return ids
 }
 
+// readPages starts in and reads n batches, acknowledging each (a run
+// interrupted after n acknowledged pages), and returns their event ids.
+func readPages(t *testing.T, in *EventsInput, n int) []string {
+	t.Helper()
+	ctx := testContext(t)
+	if err := in.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for range n {
+		b, err := in.Read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range b.Events {
+			ids = append(ids, e.ID)
+		}
+		b.Ack(ctx, nil)
+	}
+	return ids
+}
+
 func testEventsConfig(pageSize int) EventsConfig {
 	c := DefaultEventsConfig()
 	c.PageSize = pageSize
@@ -249,21 +271,7 @@ func TestEventsResumeInterruptedWalk(t *testing.T) {
 	dir := t.TempDir()
 	store := testStore(t, dir)
 	in := NewEvents(testEventsConfig(100), testClient(t, srv), InputOptions{Once: true, Store: store})
-	ctx := testContext(t)
-	if err := in.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	var first []string
-	for i := 0; i < 4; i++ { // four pages acknowledged, then a crash
-		b, err := in.Read(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range b.Events {
-			first = append(first, e.ID)
-		}
-		b.Ack(ctx, nil)
-	}
+	first := readPages(t, in, 4) // four pages acknowledged, then a crash
 	store.Close()
 
 	f.mu.Lock()

@@ -26,20 +26,55 @@ const (
 // told apart by pk.
 const qlTime = "2006-01-02 15:04:05"
 
-// keysetWalk is a walk in ascending created order where every request is
-// anchored by the query language (`created >= "<second>"`, page 1) instead
-// of an offset: deep pages cost nothing, rows inserted or expired elsewhere
-// shift nothing, and the cursor after each page is simply the newest event
-// handled, so an interrupted walk resumes exactly where it stopped.
+// keysetWalk is a walk in ascending created order anchored by the query
+// language (`created >= "<second>"`) instead of an offset from the top:
+// rows inserted or expired elsewhere shift nothing, and the cursor after
+// each page is simply the newest event handled, so an interrupted walk
+// resumes exactly where it stopped.
+//
+// Under one anchor the walk pages on while that is safe (see advanceKeyset)
+// and re-anchors at the second of the newest event handled otherwise. Where
+// the events at and after the anchor are all known (the overlap window at
+// the start of a poll, the anchor's second after a re-anchor), it does not
+// read them again: it asks straight for the page holding the newest of them
+// and checks that this event stands exactly where it should. Had a late row
+// been inserted among them, the newest known event would stand later, and
+// the walk reads them all after all.
 type keysetWalk struct {
 	started time.Time
 	anchor  time.Time // whole second: requests ask for created >= anchor
-	page    int       // page under the same anchor (more than a page in one second)
+	page    int       // page under the same anchor
 	// handled maps the pks already shipped (or known from the cursor) with
 	// created at or after the overlap horizon to their created time.
 	handled map[string]time.Time
-	total   int
+	// skip, when set, is what the current page must show for the known
+	// events before it to be skipped.
+	skip *keysetSkip
+	// newest is the newest event handled; count the count the last page
+	// under this anchor reported (0 after a re-anchor).
+	newest eventKey
+	count  int
+	total  int
 }
+
+// keysetSkip describes the known events at and after the anchor: known of
+// them, the newest being newest, counted in pages of size.
+type keysetSkip struct {
+	known  int
+	newest eventKey
+	size   int
+}
+
+// Paging on under one anchor (instead of re-anchoring every page, which
+// reads the anchor's second again each time) is safe while no row before
+// the walk's position can vanish: only while the anchor is recent
+// (authentik's retention deletes events months old, not this hour's) and
+// the count does not drop; and deep pages are avoided, as a deep offset
+// costs the database what the keyset walk saves.
+const (
+	keysetRecent   = time.Hour
+	keysetMaxDepth = 50
+)
 
 // errKeysetIgnored means authentik did not honour the created bound.
 var errKeysetIgnored = errors.New("authentik ignored the created bound of the query language")
@@ -97,26 +132,73 @@ func (in *EventsInput) chooseKeyset(ctx context.Context) (bool, error) {
 	return *in.cur.Keyset, nil
 }
 
-// beginKeyset starts a keyset walk from the cursor.
+// beginKeyset starts a keyset walk from the cursor: the overlap window
+// below the watermark is where it starts, skipping what is known of it.
 func (in *EventsInput) beginKeyset(now time.Time) {
 	from := in.cur.from(horizon(in.cur.Watermark, in.cfg.Overlap))
 	w := &keysetWalk{started: now, anchor: from.Truncate(time.Second), page: 1, handled: map[string]time.Time{}}
 	for _, s := range in.cur.Seen {
 		w.handled[s.PK] = s.Created
+		if later(eventKey{s.PK, s.Created}, w.newest) {
+			w.newest = eventKey{s.PK, s.Created}
+		}
 	}
 	in.keyset = w
+	in.positionKeyset()
 	in.next = now.Add(in.cfg.Interval)
 }
 
-// stepKeyset fetches and handles one page of a keyset walk.
+// later orders events as the walk meets them: by created, then pk.
+func later(a, b eventKey) bool {
+	if !a.created.Equal(b.created) {
+		return a.created.After(b.created)
+	}
+	return a.pk > b.pk
+}
+
+// positionKeyset points the walk at the page holding the newest handled
+// event at or after the anchor, to be checked before use, or at page 1
+// when none is.
+func (in *EventsInput) positionKeyset() {
+	w := in.keyset
+	known := 0
+	for _, c := range w.handled {
+		if !c.Before(w.anchor) {
+			known++
+		}
+	}
+	w.page, w.skip, w.count = 1, nil, 0
+	if known == 0 || w.newest.created.Before(w.anchor) {
+		return
+	}
+	size := in.pages.size()
+	w.page = (known-1)/size + 1
+	w.skip = &keysetSkip{known: known, newest: w.newest, size: size}
+}
+
+// stepKeyset fetches and handles one page of a keyset walk. ok is false
+// when the page was not used (the walk repositioned).
 func (in *EventsInput) stepKeyset(ctx context.Context) (agent.Batch, bool, error) {
 	w := in.keyset
 	bound := fmt.Sprintf("created >= %q", w.anchor.UTC().Format(qlTime))
 	page, err := in.fetch(ctx, oldestFirst, bound, w.page, in.cfg.PageSize)
+	if w.skip != nil {
+		use, err := in.checkSkip(ctx, page, err)
+		if err != nil || !use {
+			return agent.Batch{}, false, err
+		}
+	} else if w.page > 1 && (errors.Is(err, ErrInvalidPage) || err == nil && page.Pagination.Count < w.count) {
+		// Rows before our position vanished, so the page may have
+		// slid past some: re-anchor at the newest event handled.
+		in.opts.Log.Debug("events vanished during the walk; re-anchoring", "input", in.name)
+		w.anchor = w.newest.created.Truncate(time.Second)
+		in.positionKeyset()
+		return agent.Batch{}, false, nil
+	}
 	finished := false
 	switch {
 	case errors.Is(err, ErrInvalidPage):
-		finished = true // rows of the anchor's second vanished under us
+		finished = true // nothing at all under the anchor any more
 	case err != nil:
 		return agent.Batch{}, false, err
 	default:
@@ -125,16 +207,66 @@ func (in *EventsInput) stepKeyset(ctx context.Context) (agent.Batch, bool, error
 	var events []*agent.Event
 	var last time.Time
 	if page != nil {
-		if w.page == 1 && w.total == 0 {
+		if w.total == 0 {
 			w.total = page.Pagination.Count
 			in.status.update(func(s *Status) { s.Total, s.Handled = page.Pagination.Count, 0 })
 		}
+		w.count = page.Pagination.Count
 		if events, last, err = in.handleKeyset(page); err != nil {
 			return agent.Batch{}, false, err
 		}
 	}
 	in.advanceKeyset(last, finished)
 	return in.emitKeyset(ctx, events, last, finished)
+}
+
+// checkSkip checks the page the walk jumped to: it must hold the newest
+// known event exactly where the known events before it put it, and only
+// known events before it. use is false when the walk had to reposition:
+// to page 1 of the anchor when it did not hold (late rows among the known
+// ones), or to the right page when authentik served another page size.
+// Fewer rows than known mean rows were deleted, or, when none (or no page)
+// is left, that the bound stopped working (a query that does not parse is
+// a text search matching nothing): then authentik is asked again whether
+// the bound works.
+func (in *EventsInput) checkSkip(ctx context.Context, page *Page, fetchErr error) (use bool, err error) {
+	w, sk := in.keyset, in.keyset.skip
+	if fetchErr != nil && !errors.Is(fetchErr, ErrInvalidPage) {
+		return false, fetchErr
+	}
+	if fetchErr != nil || page.Pagination.Count < sk.known {
+		if fetchErr == nil && page.Pagination.Count > 0 {
+			w.page, w.skip = 1, nil // rows were deleted (expiry reaching the anchor): read from the anchor
+			return false, nil
+		}
+		ok, decided, err := in.probeKeyset(ctx)
+		if err != nil {
+			return false, err
+		}
+		if decided && !ok {
+			return false, errKeysetIgnored
+		}
+		w.page, w.skip = 1, nil
+		return false, nil
+	}
+	if served, known := page.Pagination.served(); known && served != sk.size {
+		in.positionKeyset()
+		return false, nil
+	}
+	at := sk.known - page.Pagination.StartIndex // index of the newest known event
+	holds := at >= 0 && at < len(page.Results)
+	for i := 0; holds && i <= at; i++ {
+		k, err := parseEventKey(page, i)
+		_, done := w.handled[k.pk]
+		holds = err == nil && done && (i < at || k.pk == sk.newest.pk)
+	}
+	if !holds {
+		in.opts.Log.Debug("late events in the overlap window; reading it again", "input", in.name)
+		w.page, w.skip = 1, nil
+		return false, nil
+	}
+	w.skip = nil
+	return true, nil
 }
 
 // handleKeyset ships the page's events not handled before and returns the
@@ -155,6 +287,9 @@ func (in *EventsInput) handleKeyset(page *Page) ([]*agent.Event, time.Time, erro
 			return nil, last, errKeysetIgnored
 		}
 		last = k.created
+		if later(k, w.newest) {
+			w.newest = k
+		}
 		if _, done := w.handled[k.pk]; done {
 			continue
 		}
@@ -165,21 +300,25 @@ func (in *EventsInput) handleKeyset(page *Page) ([]*agent.Event, time.Time, erro
 	return events, last, nil
 }
 
-// advanceKeyset moves the anchor to the second of the newest event handled
-// (the next request starts there; what it repeats is skipped by pk), or
-// to the next page under the same anchor when a whole page fell in the
-// same second or held no record with a readable created time (those were
-// shipped unplaced; asking for the same page again would never end).
+// advanceKeyset chooses the next request: the next page under the same
+// anchor while that is safe (a recent anchor, a shallow page), else a new
+// anchor at the second of the newest event handled, skipping the known
+// events of that second. A page whose events all fell in the anchor's
+// second, or held none with a readable created time (shipped unplaced),
+// always goes on to the next page: the same request again would never end.
 func (in *EventsInput) advanceKeyset(last time.Time, finished bool) {
 	w := in.keyset
 	if finished {
 		return
 	}
-	if a := last.Truncate(time.Second); !last.IsZero() && a.After(w.anchor) {
-		w.anchor, w.page = a, 1
-	} else {
+	a := last.Truncate(time.Second)
+	recent := in.opts.Now().Sub(w.anchor) < keysetRecent
+	if last.IsZero() || !a.After(w.anchor) || (recent && w.page < keysetMaxDepth) {
 		w.page++
+		return
 	}
+	w.anchor = a
+	in.positionKeyset()
 }
 
 // emitKeyset tracks the cursor after this page: the watermark is the newest

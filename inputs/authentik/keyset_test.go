@@ -19,7 +19,7 @@ import (
 func newSim(t *testing.T, version string, events int) (*simulator.Simulator, *httptest.Server) {
 	t.Helper()
 	sim, err := simulator.New(simulator.Options{Token: "secret-token", Events: events, Users: 5, Groups: 2,
-		Seed: 9, Version: version})
+		Seed: 9, Version: version, License: simulator.LicenseEnterprise})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestKeysetWalkChosenOnQueryLanguage(t *testing.T) {
 
 func TestKeysetWalkWithLiveInsertsAndExpiry(t *testing.T) {
 	sim, err := simulator.New(simulator.Options{Token: "secret-token", Events: 4000, Users: 2, Groups: 1, Seed: 4,
-		Version: "2025.8", InsertRate: 400, ExpireRate: 200, InsertSkew: 3 * time.Second})
+		Version: "2025.8", License: simulator.LicenseEnterprise, InsertRate: 400, ExpireRate: 200, InsertSkew: 3 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,21 +109,7 @@ func TestKeysetWalkResumesWhereItStopped(t *testing.T) {
 	dir := t.TempDir()
 	store := testStore(t, dir)
 	in := NewEvents(testEventsConfig(100), testClient(t, srv), InputOptions{Once: true, Store: store})
-	ctx := testContext(t)
-	if err := in.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	var first []string
-	for i := 0; i < 6; i++ {
-		b, err := in.Read(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range b.Events {
-			first = append(first, e.ID)
-		}
-		b.Ack(ctx, nil)
-	}
+	first := readPages(t, in, 6)
 	store.Close()
 	before := sim.Stats().Requests.Events
 	rest := runOnce(t, srv, testStore(t, dir), testEventsConfig(100))

@@ -25,6 +25,7 @@ type walker struct {
 	invalid  int  // consecutive "Invalid page." answers
 	resumed  bool // the first page of a resumed walk is still to come
 	finished bool
+	window   *windowKnown // the known overlap window of a fresh walk (offset_window.go)
 }
 
 // beginWalk starts a new walk, or resumes the one the cursor records.
@@ -34,40 +35,68 @@ func (in *EventsInput) beginWalk() {
 	for _, s := range in.cur.Seen {
 		w.seen[s.PK] = struct{}{}
 	}
+	size := in.pages.size()
 	if in.cur.Walk != nil {
 		w.state = in.cur.Walk.clone()
-		w.page = resumePage(w.state, in.cfg.PageSize)
+		w.page = resumePage(w.state, size)
+		w.state.Page = max(0, w.page-1)
 		w.doubt = w.page > 1
 		w.resumed = true
 		in.opts.Log.Info("resuming interrupted walk", "input", in.name, "page", w.page)
 	} else {
 		w.state = &walkState{Started: now, Stop: in.cur.from(in.cur.Watermark.Add(-in.cfg.Overlap))}
+		if !in.cur.Watermark.IsZero() {
+			w.window = knownWindow(in.cur.Seen, w.state.Stop)
+		}
 	}
-	w.state.PageSize = in.cfg.PageSize
+	// Page numbers count pages of the size authentik serves: the expected
+	// one until a page shows it (step corrects a wrong guess).
+	w.state.PageSize = size
 	in.walk = w
 	in.next = now.Add(in.cfg.Interval)
 }
 
 // resumePage finds the page after the last acknowledged one, converting
-// between page sizes if the configuration changed (rounding down: re-reading
+// between page sizes if the size served changed (rounding down: re-reading
 // is harmless, skipping is not).
 func resumePage(w *walkState, pageSize int) int {
 	if w.PageSize <= 0 || w.Page <= 0 {
 		return 1
 	}
-	return max(1, w.Page*w.PageSize/pageSize+1)
+	return repage(w.Page+1, w.PageSize, pageSize)
+}
+
+// resize corrects the walk's page numbering when authentik served another
+// page size than expected (its limit changed, or the configured size did
+// across a restart): the page number is converted, and false means the page
+// must be fetched again at its corrected number.
+func (w *walker) resize(served int) bool {
+	old := w.state.PageSize
+	if served == old {
+		return true
+	}
+	w.state.PageSize = served
+	w.state.Page = max(0, repage(w.state.Page+1, old, served)-1)
+	if w.page == 1 {
+		return true // page 1 starts at the top whatever its size
+	}
+	w.page = repage(w.page, old, served)
+	return false
 }
 
 // step fetches and handles one page. ok is false when the page produced no
 // batch (a continuity check stepped back).
 func (in *EventsInput) step(ctx context.Context) (agent.Batch, bool, error) {
 	w := in.walk
-	page, err := in.fetch(ctx, newestFirst, "", w.page, w.state.PageSize)
+	page, err := in.fetch(ctx, newestFirst, "", w.page, in.cfg.PageSize)
 	if errors.Is(err, ErrInvalidPage) {
 		return in.pastEnd(ctx)
 	}
 	if err != nil {
 		return agent.Batch{}, false, err
+	}
+	if served, known := page.Pagination.served(); known && !w.resize(served) {
+		return agent.Batch{}, false, nil
 	}
 	w.invalid = 0
 	if w.resumed {
@@ -104,6 +133,13 @@ func (in *EventsInput) step(ctx context.Context) (agent.Batch, bool, error) {
 	w.page++
 	if page.Pagination.Next == 0 {
 		w.finished = true
+	}
+	if !w.finished && w.window.worth(page) {
+		known, err := in.checkWindow(ctx, w.window, w.state.Stop)
+		if err != nil {
+			in.opts.Log.Debug("checking the overlap window failed; reading it", "input", in.name, "error", err)
+		}
+		w.finished = known
 	}
 	return in.emit(ctx, events)
 }
@@ -168,6 +204,7 @@ func (in *EventsInput) handle(page *Page) []*agent.Event {
 		}
 		w.state.pass(k.created, k.pk)
 		if _, dup := w.seen[k.pk]; dup {
+			w.window.meet(page, i, k.pk)
 			continue
 		}
 		events = append(events, in.newEvent(k.pk, raw, now))

@@ -16,7 +16,8 @@ import (
 // simulatorPage returns a page of n events as the simulator serves it.
 func simulatorPage(tb testing.TB, n int) []byte {
 	tb.Helper()
-	sim, err := simulator.New(simulator.Options{Token: "t", Events: n, Users: 20, Groups: 3, Seed: 3})
+	sim, err := simulator.New(simulator.Options{Token: "t", Events: n, Users: 20, Groups: 3, Seed: 3,
+		MaxPageSize: max(n, 1)}) // one page of everything
 	if err != nil {
 		tb.Fatal(err)
 	}

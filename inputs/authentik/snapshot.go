@@ -29,7 +29,9 @@ type SnapshotInput struct {
 
 	tracker *agent.Tracker[snapshotCursor]
 	cur     snapshotCursor
-	page    int  // next page of the snapshot in progress (0 = none)
+	page    int // next page of the snapshot in progress (0 = none)
+	size    int // the page size the page numbers count (the size served)
+	pages   pageSizes
 	took    bool // a snapshot completed in this run
 	fails   int
 	status  statusBox
@@ -51,6 +53,7 @@ func newSnapshot(name string, d agent.Dataset, path, include string, cfg Snapsho
 	in := &SnapshotInput{name: name, dataset: d, path: path, cfg: cfg, client: client, opts: opts,
 		extra: url.Values{include: {"false"}, "ordering": {"pk"}}}
 	in.status.s.Input = name
+	in.pages = pageSizes{asked: cfg.PageSize, log: opts.Log, input: name}
 	return in
 }
 
@@ -112,7 +115,12 @@ func (in *SnapshotInput) begin(ctx context.Context) error {
 		}
 	} else {
 		if c := in.cur.Current; c != nil && now.Sub(c.Started) < in.cfg.Interval {
-			in.page = max(1, c.Page*c.PageSize/in.cfg.PageSize+1)
+			// PageSize is the size served then; expect the same cut now.
+			if c.PageSize < in.cfg.PageSize {
+				in.pages.max = c.PageSize
+			}
+			in.size = in.pages.size()
+			in.page = repage(c.Page+1, c.PageSize, in.size)
 			in.opts.Log.Info("resuming interrupted snapshot", "input", in.name, "page", in.page)
 			return nil
 		}
@@ -124,7 +132,8 @@ func (in *SnapshotInput) begin(ctx context.Context) error {
 			}
 		}
 	}
-	in.cur.Current = &snapshotProgress{Started: in.opts.Now(), PageSize: in.cfg.PageSize}
+	in.size = in.pages.size()
+	in.cur.Current = &snapshotProgress{Started: in.opts.Now(), PageSize: in.size}
 	in.page = 1
 	return nil
 }
@@ -135,9 +144,27 @@ func (in *SnapshotInput) step(ctx context.Context) (agent.Batch, error) {
 	for k, v := range in.extra {
 		q[k] = v
 	}
-	q.Set("page", strconv.Itoa(in.page))
 	q.Set("page_size", strconv.Itoa(in.cfg.PageSize))
-	page, err := in.client.List(ctx, in.name, in.path, q)
+	var page *Page
+	var err error
+	for {
+		q.Set("page", strconv.Itoa(in.page))
+		page, err = in.client.List(ctx, in.name, in.path, q)
+		if err != nil {
+			break
+		}
+		served, known := in.pages.observe(page.Pagination)
+		if !known || served == in.size {
+			break
+		}
+		// authentik serves another size than the page number assumed:
+		// convert it, and fetch again unless this was page 1.
+		again := in.page > 1
+		in.page, in.size = repage(in.page, in.size, served), served
+		if !again {
+			break
+		}
+	}
 	last := false
 	switch {
 	case errors.Is(err, ErrInvalidPage):
@@ -158,7 +185,7 @@ func (in *SnapshotInput) step(ctx context.Context) (agent.Batch, error) {
 		in.status.update(func(s *Status) { s.Total = page.Pagination.Count })
 	}
 	next := snapshotCursor{Completed: in.cur.Completed,
-		Current: &snapshotProgress{Started: started, Page: in.page, PageSize: in.cfg.PageSize}}
+		Current: &snapshotProgress{Started: started, Page: in.page, PageSize: in.size}}
 	if last {
 		next = snapshotCursor{Completed: started}
 	}

@@ -101,7 +101,7 @@ func (s *Simulator) userRelationFilters(q url.Values) ([]func(*user) bool, *resp
 		preds = append(preds, func(u *user) bool { return attrs(u.attrs) })
 	}
 	raw, _ := lastValue(q, "search")
-	if m := newMatcher(raw, s.ql, userQLSchema); m != nil {
+	if m := newMatcher(raw, s.prof.ql, userQLSchema); m != nil {
 		preds = append(preds, func(u *user) bool { return m.match(userRow{u}, userRow{u}.haystacks) })
 	}
 	return preds, nil

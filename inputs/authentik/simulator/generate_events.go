@@ -3,6 +3,7 @@ package simulator
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 	"time"
 )
 
@@ -70,8 +71,10 @@ type generator struct {
 
 const retention = 365 * 24 * time.Hour
 
-func newGenerator(seed int64, dir *directory, m *masker) *generator {
-	g := &generator{seed: seed, dir: dir, mask: m, kinds: eventKinds(), flowPKs: map[string]string{}}
+// newGenerator returns the generator of a data set; extra are the actions of
+// later releases, emitted besides eventKinds.
+func newGenerator(seed int64, dir *directory, m *masker, extra []*actionKind) *generator {
+	g := &generator{seed: seed, dir: dir, mask: m, kinds: append(eventKinds(), extra...), flowPKs: map[string]string{}}
 	for _, k := range g.kinds {
 		g.weights = append(g.weights, k.weight)
 		g.total += k.weight
@@ -101,6 +104,17 @@ func clientID(r *rng) string {
 		b[i] = alnum[r.intn(len(alnum))]
 	}
 	return string(b)
+}
+
+// isAction reports whether a is one of the generator's (the release's)
+// actions, custom_* excluded: the choices of authentik's action filters.
+func (g *generator) isAction(a string) bool {
+	for _, k := range g.kinds {
+		if k.action == a && !strings.HasPrefix(a, "custom_") {
+			return true
+		}
+	}
+	return false
 }
 
 // pkFor derives an event's uuid from its index.

@@ -50,6 +50,12 @@ func newSim(t testing.TB, o Options) *Simulator {
 	if o.Groups == 0 {
 		o.Groups = 8
 	}
+	if o.Version == "" {
+		o.Version = "2025.2" // the baseline most tests pin; profiles_test covers the others
+	}
+	if o.Version == "2025.8" && o.License == "" {
+		o.License = LicenseEnterprise // its query language needs one
+	}
 	s, err := New(o)
 	if err != nil {
 		t.Fatalf("New: %v", err)

@@ -47,12 +47,23 @@ func (s *Simulator) InsertEvents(n int) []string {
 	return s.insert(n, 0)
 }
 
+// InsertEventsAt inserts n events stamped created (a late row: an app
+// server with a lagging clock, or a slow transaction, writes it after
+// newer ones) and returns their uuids.
+func (s *Simulator) InsertEventsAt(created time.Time, n int) []string {
+	return s.insertAt(created.UnixMicro(), n, 0)
+}
+
 // insert adds n events stamped now − random[0, skew).
 func (s *Simulator) insert(n int, skew time.Duration) []string {
+	return s.insertAt(s.opts.Now().UnixMicro(), n, skew)
+}
+
+// insertAt adds n events stamped now − random[0, skew) (now in µs).
+func (s *Simulator) insertAt(now int64, n int, skew time.Duration) []string {
 	if n <= 0 {
 		return []string{}
 	}
-	now := s.opts.Now().UnixMicro()
 	pks := make([]string, n)
 	s.mu.Lock()
 	for i := range pks {

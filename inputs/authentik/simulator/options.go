@@ -18,7 +18,7 @@ const (
 	DefaultGroups    = 20
 	DefaultSeed      = 1
 	DefaultSlowDelay = 3 * time.Second
-	DefaultVersion   = "2025.2"
+	DefaultVersion   = "2026.8"
 )
 
 // Options configures a Simulator. The zero value of a field selects its
@@ -53,11 +53,18 @@ type Options struct {
 	// SlowDelay is how long a slow fault stalls. Zero selects
 	// DefaultSlowDelay.
 	SlowDelay time.Duration
-	// Version selects the emulated authentik release as "YEAR.MONTH":
-	// before 2025.8 search is DRF's plain search; from 2025.8 it is parsed as
-	// DjangoQL (falling back to plain search) and events/users list
-	// responses carry "autocomplete". Empty selects DefaultVersion.
+	// Version selects the emulated authentik release, one of Versions as
+	// "YEAR.MONTH[.PATCH]" (README: what each changes). Empty selects
+	// DefaultVersion, the newest.
 	Version string
+	// License is "enterprise" or "none" (empty): on 2025.8–2026.4 the query
+	// language works only with an enterprise licence.
+	License string
+	// DefaultPageSize and MaxPageSize override the release's
+	// pagination_default_page_size / pagination_max_page_size tenant
+	// settings (2026.2+: 20 and 100; before: 100 and no maximum). Zero keeps
+	// the release's own.
+	DefaultPageSize, MaxPageSize int
 	// MaskPattern is the regular expression (matched case-insensitively as a
 	// substring of keys) for context values masked at write time. Empty
 	// selects DefaultMaskPattern (Django 4.x).
@@ -79,7 +86,13 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.InsertSkew, "insert-skew", 0, "stamp live inserts up to this much in the past (late rows)")
 	fs.Float64Var(&o.Faults, "faults", 0, "fraction of API requests that fail, 0..1")
 	fs.DurationVar(&o.SlowDelay, "slow-delay", DefaultSlowDelay, "stall of a slow-response fault")
-	fs.StringVar(&o.Version, "version", DefaultVersion, "emulated authentik version (2025.8+ enables QL search)")
+	fs.StringVar(&o.Version, "authentik-version", DefaultVersion,
+		"emulated authentik release: "+strings.Join(Versions, ", "))
+	fs.StringVar(&o.License, "license", LicenseNone, "authentik licence: none or enterprise (query language on 2025.8–2026.4)")
+	fs.IntVar(&o.DefaultPageSize, "pagination-default-page-size", 0,
+		"page size without page_size (0 = the release's: 20 from 2026.2, else 100)")
+	fs.IntVar(&o.MaxPageSize, "pagination-max-page-size", 0,
+		"largest page size served, larger ones silently cut (0 = the release's: 100 from 2026.2, else none)")
 	fs.StringVar(&o.MaskPattern, "mask-pattern", DefaultMaskPattern, "regexp of context keys masked at write time")
 }
 
@@ -96,6 +109,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Version == "" {
 		o.Version = DefaultVersion
+	}
+	if o.License == "" {
+		o.License = LicenseNone
 	}
 	if o.MaskPattern == "" {
 		o.MaskPattern = DefaultMaskPattern
@@ -137,8 +153,12 @@ func (o Options) validate() error {
 	if o.SlowDelay < 0 {
 		bad("slow-delay: must be ≥ 0, got %v", o.SlowDelay)
 	}
-	if _, err := parseVersion(o.Version); err != nil {
-		bad("version: %w", err)
+	if o.DefaultPageSize < 0 || o.MaxPageSize < 0 {
+		bad("pagination-default-page-size, pagination-max-page-size: must be ≥ 0, got %d and %d",
+			o.DefaultPageSize, o.MaxPageSize)
+	}
+	if _, err := newProfile(o.Version, o.License, o.DefaultPageSize, o.MaxPageSize); err != nil {
+		bad("authentik-version: %w", err)
 	}
 	if _, err := newMasker(o.MaskPattern); err != nil {
 		bad("mask-pattern: %w", err)

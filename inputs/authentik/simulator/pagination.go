@@ -5,9 +5,6 @@ import (
 	"strings"
 )
 
-// defaultPageSize is DRF's REST_FRAMEWORK.PAGE_SIZE in authentik.
-const defaultPageSize = 100
-
 // maxPyInt bounds parsed integers; larger values behave the same anyway
 // (out of range pages, one page holding everything).
 const maxPyInt = 1 << 53
@@ -43,18 +40,10 @@ func parsePyInt(s string) (int, bool) {
 	return n, true
 }
 
-// pageSize implements DRF's get_page_size with authentik's settings: no
-// maximum, and zero, negative or non-integer values fall back to the default.
-func pageSize(q url.Values) int {
+// pageSize is the page size the request gets (see profile.pageSize).
+func (s *Simulator) pageSize(q url.Values) int {
 	v, ok := lastValue(q, "page_size")
-	if !ok {
-		return defaultPageSize
-	}
-	n, ok := parsePyInt(v)
-	if !ok || n <= 0 {
-		return defaultPageSize
-	}
-	return n
+	return s.prof.pageSize(v, ok)
 }
 
 // page is authentik's pagination object plus the slice bounds it selects.
@@ -64,9 +53,8 @@ type page struct {
 }
 
 // paginate implements DRF PageNumberPagination over Django's Paginator for
-// count rows. ok is false for "Invalid page." (404).
-func paginate(q url.Values, count int) (p page, ok bool) {
-	size := pageSize(q)
+// count rows in pages of size. ok is false for "Invalid page." (404).
+func paginate(q url.Values, count, size int) (p page, ok bool) {
 	p.count = count
 	p.totalPages = 1
 	if count > 0 {
@@ -109,8 +97,9 @@ func (p page) record() record {
 	}
 }
 
-// listBody renders {"pagination": …, "results": […]} and, for 2025.8+
-// events and users, "autocomplete": {}. results appends each item.
+// listBody renders {"pagination": …, "results": […]} and, when
+// autocomplete is set (2025.8+ events and users, 2026.2+ every list),
+// "autocomplete": {}. results appends each item.
 func listBody(p page, autocomplete bool, n int, item func(e *encoder, i int)) []byte {
 	e := encoder{buf: make([]byte, 0, 256+n*1024)}
 	e.raw(`{"pagination":`)

@@ -123,3 +123,17 @@ func (m *matcher) match(row qlRow, haystacks func() []func() string) bool {
 	}
 	return m.terms.match(haystacks())
 }
+
+// createdFrom returns T when the only filter is the search `created >= T`
+// in the query language.
+func (f *eventFilter) createdFrom() (int64, bool) {
+	if f.search == nil || f.action != "" || f.actions != nil || f.clientIP != nil || f.username != nil ||
+		f.needContext || f.brandName != nil {
+		return 0, false
+	}
+	c, ok := f.search.ql.(qlCompare)
+	if !ok || c.field != "created" || c.op != ">=" || c.val.null {
+		return 0, false
+	}
+	return c.val.n, true
+}

@@ -196,7 +196,7 @@ func TestAutocompleteKey(t *testing.T) {
 	}
 	for _, tt := range tests {
 		if got := list(t, tt.s, tt.path).Autocomplete != nil; got != tt.want {
-			t.Errorf("%s (ql=%v): autocomplete present %v, want %v", tt.path, tt.s.ql, got, tt.want)
+			t.Errorf("%s (ql=%v): autocomplete present %v, want %v", tt.path, tt.s.prof.ql, got, tt.want)
 		}
 	}
 }

@@ -80,11 +80,11 @@ func (s *Simulator) listUsers(q url.Values) response {
 		}
 	}
 	perm := sortRows(len(rows), keys, userColumn(rows))
-	p, ok := paginate(q, len(rows))
+	p, ok := paginate(q, len(rows), s.pageSize(q))
 	if !ok {
 		return errInvalidPage
 	}
-	body := listBody(p, s.ql, p.hi-p.lo, func(e *encoder, i int) {
+	body := listBody(p, s.prof.autocompleteEvents, p.hi-p.lo, func(e *encoder, i int) {
 		e.value(s.userRecord(rows[perm[p.lo+i]], include))
 	})
 	return response{status: 200, body: body}
@@ -174,13 +174,13 @@ func (s *Simulator) listGroups(q url.Values) response {
 		}
 	}
 	perm := sortRows(len(rows), keys, groupColumn(rows))
-	p, ok := paginate(q, len(rows))
+	p, ok := paginate(q, len(rows), s.pageSize(q))
 	if !ok {
 		return errInvalidPage
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	body := listBody(p, false, p.hi-p.lo, func(e *encoder, i int) {
+	body := listBody(p, s.prof.autocompleteGroups, p.hi-p.lo, func(e *encoder, i int) {
 		e.value(groupRecord(rows[perm[p.lo+i]], include))
 	})
 	return response{status: 200, body: body}

@@ -1,8 +1,10 @@
 package simulator
 
 import (
+	"cmp"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -24,9 +26,11 @@ var eventQLSchema = qlSchema{
 
 // eventFilter holds the parsed filterset of the events list.
 type eventFilter struct {
-	action                       string // lower-cased icontains operand
+	action                       string          // lower-cased icontains operand
+	actions                      map[string]bool // 2026.2+: exact, any of
 	clientIP                     *string
 	username                     *string
+	usernameInContext            bool // 2026.2+: username matches context.username too
 	modelPK, modelName, modelApp *string
 	authorizedApp, brandName     *string
 	search                       *matcher
@@ -40,8 +44,10 @@ func optional(q url.Values, key string) *string {
 	return nil
 }
 
-func parseEventFilter(q url.Values, ql bool) eventFilter {
-	f := eventFilter{
+// parseEventFilter parses the events filterset of the release; bad is a
+// 400 for an `actions` value that is no valid action.
+func (s *Simulator) parseEventFilter(q url.Values) (f eventFilter, bad *response) {
+	f = eventFilter{
 		clientIP:  optional(q, "client_ip"),
 		username:  optional(q, "username"),
 		modelPK:   optional(q, "context_model_pk"),
@@ -65,9 +71,35 @@ func parseEventFilter(q url.Values, ql bool) eventFilter {
 		f.modelPK = &v
 	}
 	raw, _ := lastValue(q, "search")
-	f.search = newMatcher(raw, ql, eventQLSchema)
+	f.search = newMatcher(raw, s.prof.ql, eventQLSchema)
+	if s.prof.eventsFilters2026 {
+		f.usernameInContext = f.username != nil
+		if resp := s.parseActions(q, &f); resp != nil {
+			return f, resp
+		}
+	}
 	f.needContext = f.modelPK != nil || f.modelName != nil || f.modelApp != nil || f.authorizedApp != nil
-	return f
+	return f, nil
+}
+
+// parseActions reads the `actions` MultipleChoiceFilter (2026.2+): every
+// value must be one of the release's actions (custom_* are not choices);
+// empty values are ignored.
+func (s *Simulator) parseActions(q url.Values, f *eventFilter) *response {
+	for _, v := range q["actions"] {
+		if v == "" {
+			continue
+		}
+		if !s.gen.isAction(v) {
+			resp := validationError("actions", invalidChoice(v))
+			return &resp
+		}
+		if f.actions == nil {
+			f.actions = map[string]bool{}
+		}
+		f.actions[v] = true
+	}
+	return nil
 }
 
 // normalizeIP canonicalises an inet literal (a host prefix like /32 equals
@@ -84,7 +116,7 @@ func normalizeIP(s string) string {
 
 // active reports whether any filter applies.
 func (f *eventFilter) active() bool {
-	return f.action != "" || f.clientIP != nil || f.username != nil || f.needContext ||
+	return f.action != "" || f.actions != nil || f.clientIP != nil || f.username != nil || f.needContext ||
 		f.brandName != nil || f.search != nil
 }
 
@@ -157,10 +189,11 @@ func (f *eventFilter) match(v *eventRow) bool {
 	if f.clientIP != nil && (!v.head().ip.IsValid() || v.head().ip.String() != *f.clientIP) {
 		return false
 	}
-	if f.username != nil {
-		if name, ok := v.head().username(); !ok || name != *f.username {
-			return false
-		}
+	if f.actions != nil && !f.actions[v.head().kind.action] {
+		return false
+	}
+	if f.username != nil && !f.matchUsername(v) {
+		return false
 	}
 	if f.brandName != nil && objString(v.head().brand, "name") != *f.brandName {
 		return false
@@ -169,6 +202,15 @@ func (f *eventFilter) match(v *eventRow) bool {
 		return false
 	}
 	return f.search == nil || f.search.match(v, v.haystacks)
+}
+
+// matchUsername is the username filter: user.username, and from 2026.2
+// context.username too.
+func (f *eventFilter) matchUsername(v *eventRow) bool {
+	if name, ok := v.head().username(); ok && name == *f.username {
+		return true
+	}
+	return f.usernameInContext && objString(v.context(), "username") == *f.username
 }
 
 func (f *eventFilter) matchContext(ctx obj) bool {
@@ -220,16 +262,19 @@ func objString(o obj, key string) string {
 
 // listEvents serves GET /api/v3/events/events/.
 func (s *Simulator) listEvents(q url.Values) response {
-	f := parseEventFilter(q, s.ql)
+	f, bad := s.parseEventFilter(q)
+	if bad != nil {
+		return *bad
+	}
 	keys := parseOrdering(q, eventOrderFields, orderKey{field: "created", desc: true})
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	recs, desc := s.selectEvents(&f, keys)
-	p, ok := paginate(q, len(recs))
+	p, ok := paginate(q, len(recs), s.pageSize(q))
 	if !ok {
 		return errInvalidPage
 	}
-	body := listBody(p, s.ql, p.hi-p.lo, func(e *encoder, i int) {
+	body := listBody(p, s.prof.autocompleteEvents, p.hi-p.lo, func(e *encoder, i int) {
 		j := p.lo + i
 		if desc {
 			j = len(recs) - 1 - j
@@ -245,7 +290,12 @@ func (s *Simulator) listEvents(q url.Values) response {
 // to read it backwards, so default polling never sorts.
 func (s *Simulator) selectEvents(f *eventFilter, keys []orderKey) (recs []eventRec, desc bool) {
 	recs = s.store.recs
-	if f.active() {
+	if from, ok := f.createdFrom(); ok {
+		// The store is sorted by created: a lower bound is a binary search,
+		// as PostgreSQL would use an index (the keyset walk's every request).
+		i, _ := slices.BinarySearchFunc(recs, from, func(r eventRec, t int64) int { return cmp.Compare(r.created, t) })
+		recs = recs[i:]
+	} else if f.active() {
 		recs = nil
 		row := new(eventRow) // one for all: matching may keep a pointer, so it lives on the heap
 		for _, rec := range s.store.recs {

@@ -22,7 +22,7 @@ import (
 // expiry proceed.
 type Simulator struct {
 	opts   Options
-	ql     bool // 2025.8+ behaviour
+	prof   profile // what the emulated release does
 	gen    *generator
 	dir    *directory
 	faults atomic.Uint64 // float64 bits of the fault fraction
@@ -48,14 +48,14 @@ func New(o Options) (*Simulator, error) {
 	if err := o.validate(); err != nil {
 		return nil, fmt.Errorf("simulator options invalid: %w", err)
 	}
-	version, _ := parseVersion(o.Version)
+	prof, _ := newProfile(o.Version, o.License, o.DefaultPageSize, o.MaxPageSize)
 	m, _ := newMasker(o.MaskPattern)
 	now := o.Now()
 	dir := newDirectory(o.Seed, o.Users, o.Groups, now)
-	gen := newGenerator(o.Seed, dir, m)
+	gen := newGenerator(o.Seed, dir, m, prof.extraActions)
 	s := &Simulator{
 		opts:  o,
-		ql:    version >= 202508,
+		prof:  prof,
 		gen:   gen,
 		dir:   dir,
 		store: newEventStore(gen, o.Events, now),

@@ -215,7 +215,10 @@ func TestOptionsValidation(t *testing.T) {
 		{"negative expire", Options{Token: "x", ExpireRate: -1}, "expire-rate"},
 		{"negative skew", Options{Token: "x", InsertSkew: -time.Second}, "insert-skew"},
 		{"faults above one", Options{Token: "x", Faults: 1.5}, "faults: must be within [0, 1]"},
-		{"bad version", Options{Token: "x", Version: "latest"}, "version: want YEAR.MONTH"},
+		{"bad version", Options{Token: "x", Version: "latest"}, "authentik-version: want YEAR.MONTH"},
+		{"unknown release", Options{Token: "x", Version: "2025.4"}, "authentik-version: want one of 2025.2, 2025.8"},
+		{"bad licence", Options{Token: "x", License: "gold"}, `license: want "none" or "enterprise"`},
+		{"negative page size", Options{Token: "x", MaxPageSize: -1}, "pagination-max-page-size"},
 		{"bad mask", Options{Token: "x", MaskPattern: "("}, "mask-pattern"},
 		{"several problems", Options{Events: -1, Faults: 2}, "events"},
 	}
@@ -237,16 +240,19 @@ func TestRegisterFlags(t *testing.T) {
 	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
 	o.RegisterFlags(fs)
 	if o.Token != DefaultToken || o.Events != 10000 || o.Users != 200 || o.Groups != 20 || o.Seed != 1 ||
-		o.SlowDelay != 3*time.Second || o.Version != "2025.2" {
+		o.SlowDelay != 3*time.Second || o.Version != "2026.8" ||
+		o.License != LicenseNone {
 		t.Errorf("defaults: %+v", o)
 	}
 	err := fs.Parse([]string{"--token=abc", "--events=5", "--users=3", "--groups=2", "--seed=9", "--insert-rate=2.5",
-		"--expire-rate=1", "--insert-skew=2m", "--faults=0.1", "--slow-delay=1s", "--version=2025.8"})
+		"--expire-rate=1", "--insert-skew=2m", "--faults=0.1", "--slow-delay=1s", "--authentik-version=2025.8",
+		"--license=enterprise", "--pagination-default-page-size=50", "--pagination-max-page-size=500"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Options{Token: "abc", Events: 5, Users: 3, Groups: 2, Seed: 9, InsertRate: 2.5, ExpireRate: 1,
-		InsertSkew: 2 * time.Minute, Faults: 0.1, SlowDelay: time.Second, Version: "2025.8", MaskPattern: DefaultMaskPattern}
+		InsertSkew: 2 * time.Minute, Faults: 0.1, SlowDelay: time.Second, Version: "2025.8", License: LicenseEnterprise,
+		DefaultPageSize: 50, MaxPageSize: 500, MaskPattern: DefaultMaskPattern}
 	if !reflect.DeepEqual(o, want) {
 		t.Errorf("parsed %+v, want %+v", o, want)
 	}
