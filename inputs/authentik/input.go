@@ -99,7 +99,11 @@ func retryLater(ctx context.Context, opts *InputOptions, failures int, err error
 		return err
 	}
 	wait := min(time.Duration(1<<min(failures, 8))*time.Second, 5*time.Minute)
-	opts.Log.Warn("poll failed; trying again later", "input", name, "retry_in", wait, "error", err)
+	level := opts.Log.Debug // the client warned when requests started failing
+	if failures == 1 {
+		level = opts.Log.Warn
+	}
+	level("poll failed; trying again later", "input", name, "retry_in", wait, "error", err)
 	select {
 	case <-time.After(wait):
 		return nil
