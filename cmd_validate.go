@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/url"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"akship/agent/config"
@@ -44,7 +47,7 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	for _, check := range []struct {
 		name string
 		run  func(context.Context, *Config) error
-	}{{"authentik", checkAuthentik}, {"output", checkOutput}} {
+	}{{"authentik", checkAuthentik}, {"output", checkOutput}, {"state", checkState}} {
 		if err := check.run(ctx, cfg); err != nil {
 			fmt.Fprintf(stdout, "%-10s FAILED: %v\n", check.name, err)
 			code = 1
@@ -84,17 +87,43 @@ func checkAuthentik(ctx context.Context, cfg *Config) error {
 
 // checkOutput contacts the output: Elasticsearch must answer as
 // Elasticsearch and accept the credentials; a file output's directory must
-// be creatable.
+// be creatable (it is not created).
 func checkOutput(ctx context.Context, cfg *Config) error {
+	if f := cfg.Output.File; f != nil {
+		return checkDir("output.file.path", f.Path)
+	}
 	out, _, _, err := buildOutput(cfg, runOptions{Log: slog.New(slog.DiscardHandler), Metrics: telemetry.New()}, nil)
 	if err != nil {
 		return err
 	}
+	defer out.Close(ctx)
 	if c, ok := out.(interface{ Check(context.Context) error }); ok {
 		return c.Check(ctx)
 	}
-	if err := out.Start(ctx); err != nil {
-		return err
+	return fmt.Errorf("output: %T cannot be checked", out)
+}
+
+// checkState checks that run could create and write the state directory
+// and the dead-letter file's directory (and the tracer's, when it is on),
+// creating none of them.
+func checkState(_ context.Context, cfg *Config) error {
+	dirs := [][2]string{{"state.path", cfg.State.Path},
+		{"pipeline.dead_letter_path", filepath.Dir(cfg.Pipeline.DeadLetterPath)}}
+	if cfg.Tracer.Enabled {
+		dirs = append(dirs, [2]string{"tracer.path", filepath.Dir(cfg.Tracer.Path)})
 	}
-	return out.Close(ctx)
+	var msgs []string
+	checked := map[string]bool{}
+	for _, d := range dirs {
+		if dir := filepath.Clean(d[1]); !checked[dir] {
+			checked[dir] = true
+			if err := checkDir(d[0], dir); err != nil {
+				msgs = append(msgs, err.Error())
+			}
+		}
+	}
+	if len(msgs) > 0 {
+		return errors.New(strings.Join(msgs, "; "))
+	}
+	return nil
 }
