@@ -165,7 +165,7 @@ func (c *Client) List(ctx context.Context, input, path string, q url.Values) (*P
 		var page Page
 		if lastErr = decodePage(body, &page); lastErr == nil {
 			c.opts.Metrics.InputPages.WithLabelValues(input).Inc()
-			c.opts.Metrics.InputRecords.WithLabelValues(input).Add(float64(len(page.Results)))
+			c.opts.Metrics.InputRecordsReceived.WithLabelValues(input).Add(float64(len(page.Results)))
 			return &page, nil
 		}
 	}

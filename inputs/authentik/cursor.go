@@ -23,6 +23,9 @@ type eventsCursor struct {
 	// KeysetChecked; nil until it could tell.
 	Keyset        *bool     `json:"keyset,omitempty"`
 	KeysetChecked time.Time `json:"keyset_checked,omitzero"`
+	// caughtUp marks the cursor that ends a walk: once it is committed,
+	// everything the walk read is delivered (lag 0). Not saved.
+	caughtUp bool
 }
 
 // base is the part of the cursor that every walk carries on unchanged.
