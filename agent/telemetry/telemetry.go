@@ -80,7 +80,7 @@ func New() *Metrics {
 			"Records passed to the pipeline (new ones; overlap re-reads are not counted).", "input"),
 		InputRecordsReceived: f.counter("input_records_received_total",
 			"Records received from authentik, overlap re-reads included.", "input"),
-		InputPages:   f.counter("input_pages_total", "API pages walked.", "input"),
+		InputPages: f.counter("input_pages_total", "API pages walked.", "input"),
 		CursorPosition: f.gauge("input_cursor_timestamp_seconds",
 			"Created time of the newest committed event (Unix seconds).", "input"),
 		CursorLag: f.gauge("input_cursor_lag_seconds",
