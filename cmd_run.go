@@ -62,6 +62,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "akship run: %v\n", err)
 		return 1
 	}
+	if *once && isTerminal(stderr) {
+		stderr = &screen{w: stderr} // log lines and the progress bar share it
+	}
 	d := &daemon{path: *path, root: root, once: *once, unmapped: *unmapped, stderr: stderr, metrics: telemetry.New()}
 	code := d.run(ctx, cfg)
 	if err := stopProfiles(); err != nil {
@@ -148,7 +151,7 @@ func (d *daemon) serve(ctx context.Context, a *assembly, hup <-chan os.Signal) (
 		"output", a.where)
 	stopProgress := func() {}
 	if d.once {
-		stopProgress = startProgress(d.stderr, a, "collecting")
+		stopProgress = startProgress(d.stderr, a, "events")
 	}
 	go func() { done <- a.pipeline.Run(runCtx) }()
 	force := forceStop(ctx)
@@ -283,13 +286,16 @@ func firstMisconfiguration(err error) error {
 	return err
 }
 
-// summary logs what a run shipped.
+// summary logs what a run shipped. Undelivered events (read, then
+// abandoned at shutdown) were not acknowledged: the next run reads them
+// again.
 func summary(log *slog.Logger, c *agent.Counts, took time.Duration) {
 	for _, ds := range agent.Datasets {
 		if c.Read(ds) == 0 {
 			continue
 		}
 		log.Info("shipped", "dataset", ds.DataStreamDataset(), "read", c.Read(ds), "delivered", c.Delivered(ds),
-			"dead_lettered", c.DeadLettered(ds), "abandoned", c.Abandoned(ds), "took", took.Round(time.Millisecond))
+			"dead_lettered", c.DeadLettered(ds), "undelivered", c.Read(ds)-c.Delivered(ds)-c.DeadLettered(ds),
+			"took", took.Round(time.Millisecond))
 	}
 }
