@@ -42,6 +42,7 @@ func configFlag(fs *flag.FlagSet) *string {
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("run", "-c FILE [--once]", stderr)
+	withExitCodes(fs)
 	path := configFlag(fs)
 	once := fs.Bool("once", false, "poll every enabled input until caught up, deliver everything, commit the cursors and exit")
 	unmapped := fs.Bool("unmapped", false, "ship records without the ECS mapping (minimal documents; for benchmarks)")

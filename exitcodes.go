@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"flag"
+	"fmt"
 	"os"
 	"os/signal"
 	"sync"
@@ -82,4 +84,24 @@ func withForceStop(parent context.Context) (context.Context, func()) {
 func forceStop(ctx context.Context) <-chan struct{} {
 	ch, _ := ctx.Value(forceKey{}).(<-chan struct{})
 	return ch
+}
+
+// exitCodesHelp is the exit-code table of akship run -h.
+const exitCodesHelp = `
+Exit codes:
+  0   caught up (--once: everything read was delivered); a daemon stopped by a signal after delivering all
+  1   gave up: the output failed for pipeline.give_up_after (--once), or an input stopped on an error
+  2   wrong flags or arguments
+  3   interrupted by SIGINT/SIGTERM before --once caught up, or with undelivered events abandoned;
+      nothing acknowledged is lost and a rerun resumes (a second signal stops at once)
+  78  configuration error: invalid, or wrong for the servers it names; the message names the key
+`
+
+// withExitCodes makes a flag set's usage end with the exit-code table.
+func withExitCodes(fs *flag.FlagSet) {
+	usage := fs.Usage
+	fs.Usage = func() {
+		usage()
+		fmt.Fprint(fs.Output(), exitCodesHelp)
+	}
 }

@@ -325,3 +325,13 @@ func TestIdleDaemonStatusAndMetrics(t *testing.T) {
 		t.Fatalf("SIGTERM of an idle daemon exited %d, want 0", code)
 	}
 }
+
+func TestRunHelpListsExitCodes(t *testing.T) {
+	_, out, errOut := run(t, "run", "-h")
+	help := out + errOut
+	for _, want := range []string{"Exit codes:", "\n  0 ", "\n  1 ", "\n  3 ", "\n  78 ", "give_up_after"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("run -h lacks %q:\n%s", want, help)
+		}
+	}
+}
