@@ -254,11 +254,15 @@ func (p *Pipeline) read(ctx context.Context, src *Source, jobs chan<- job) error
 			b.Ack(ctx, nil)
 			continue
 		}
-		p.Counts.add(b.Events, &p.Counts.read)
-		p.Metrics.InputRecords.WithLabelValues(src.Name).Add(float64(len(b.Events)))
 		p.addInFlight(len(b.Events))
 		select {
 		case jobs <- job{src: src, batch: b}:
+			// Counted once passed on: a batch dropped at shutdown below
+			// was never read as far as the pipeline is concerned (the
+			// next run reads it again), so read = delivered +
+			// dead-lettered + in flight + abandoned holds.
+			p.Counts.add(b.Events, &p.Counts.read)
+			p.Metrics.InputRecords.WithLabelValues(src.Name).Add(float64(len(b.Events)))
 			p.Metrics.QueueDepth.WithLabelValues("process").Set(float64(len(jobs)))
 		case <-ctx.Done():
 			p.addInFlight(-len(b.Events))
