@@ -128,11 +128,16 @@ func TestRunOnceInterruptedExitsInterruptedAndResumes(t *testing.T) {
 func TestOutputDownExitCodes(t *testing.T) {
 	env := newTestEnv(t, 500, 2, 1)
 	down := "http://" + freePort(t) // nothing listens there
+	// failing starts akship with the output down and waits until a
+	// delivery failed.
+	failing := func(t *testing.T, pipeline string, args ...string) *cliRun {
+		r := startCLI(t, append(args, "-c", env.writeESConfig(t, env.url, down, pipeline))...)
+		waitFor(t, "a failed delivery", 30*time.Second, func() bool { return strings.Contains(r.logs.String(), "delivery failed") })
+		return r
+	}
 
 	t.Run("SIGTERM abandons undelivered events: interrupted", func(t *testing.T) {
-		cfg := env.writeESConfig(t, env.url, down, "  shutdown_timeout: 500ms\n")
-		r := startCLI(t, "run", "--once", "-c", cfg)
-		waitFor(t, "a failed delivery", 30*time.Second, func() bool { return strings.Contains(r.logs.String(), "delivery failed") })
+		r := failing(t, "  shutdown_timeout: 500ms\n", "run", "--once")
 		r.cancel()
 		if code := r.wait(t, 20*time.Second); code != exitInterrupted {
 			t.Fatalf("exit code %d, want %d; logs:\n%s", code, exitInterrupted, r.logs)
@@ -152,9 +157,7 @@ func TestOutputDownExitCodes(t *testing.T) {
 		}
 	})
 	t.Run("a second signal stops at once", func(t *testing.T) {
-		cfg := env.writeESConfig(t, env.url, down, "  shutdown_timeout: 5m\n")
-		r := startCLI(t, "run", "-c", cfg)
-		waitFor(t, "a failed delivery", 30*time.Second, func() bool { return strings.Contains(r.logs.String(), "delivery failed") })
+		r := failing(t, "  shutdown_timeout: 5m\n", "run")
 		r.cancel()
 		waitFor(t, "the drain", 10*time.Second, func() bool { return strings.Contains(r.logs.String(), "draining") })
 		r.force()

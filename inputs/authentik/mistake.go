@@ -1,15 +1,12 @@
 package authentik
 
 import (
-	"crypto/tls"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"akship/agent"
+	"akship/internal/netfail"
 )
 
 // mistake returns the configuration mistake a failed request reveals,
@@ -24,17 +21,16 @@ func (c *Client) mistake(err error) error {
 		return nil
 	}
 	host := c.base.Host
-	var rec tls.RecordHeaderError
 	switch {
-	case errors.As(err, &rec) || strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+	case netfail.PlainHTTP(err):
 		return agent.Misconfigured(fmt.Errorf("authentik.url: %s answers in plain HTTP, not HTTPS: write "+
 			"http:// in authentik.url, or serve authentik over TLS", host))
 	case isCertificateError(err):
 		return agent.Misconfigured(fmt.Errorf("authentik.url: the certificate of %s does not verify (%w): set "+
-			"authentik.tls.ca_file to the CA that signed it", host, redactErr(unwrapURLError(err), c.token)))
-	case !c.answered.Load() && isUnknownHost(err):
+			"authentik.tls.ca_file to the CA that signed it", host, redactErr(netfail.Inner(err), c.token)))
+	case !c.answered.Load() && netfail.UnknownHost(err):
 		return agent.Misconfigured(fmt.Errorf("authentik.url: the host %s is unknown (%w): check the name in "+
-			"authentik.url", c.base.Hostname(), unwrapURLError(err)))
+			"authentik.url", c.base.Hostname(), netfail.Inner(err)))
 	}
 	return nil
 }
@@ -56,21 +52,4 @@ func (c *Client) statusMistake(resp *http.Response, detail string) error {
 			"token (intent api, not an app password) of an active user, and not expired", key, detail))
 	}
 	return nil
-}
-
-// isUnknownHost reports whether err is a DNS answer that the name does not
-// exist.
-func isUnknownHost(err error) bool {
-	var dns *net.DNSError
-	return errors.As(err, &dns) && dns.IsNotFound
-}
-
-// unwrapURLError drops the *url.Error around a transport error: its text
-// repeats the method and the whole URL, which the message names already.
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }

@@ -1,14 +1,11 @@
 package elasticsearch
 
 import (
-	"crypto/tls"
-	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"strings"
 
 	"akship/agent"
+	"akship/internal/netfail"
 )
 
 // mistake returns the configuration mistake a failed request reveals,
@@ -29,34 +26,16 @@ func (o *Output) mistake(err error) error {
 		key = "output.elasticsearch.cloud_id"
 	}
 	hosts := strings.Join(o.hostsForLog(), ", ")
-	var rec tls.RecordHeaderError
 	switch {
-	case errors.As(err, &rec) || strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+	case netfail.PlainHTTP(err):
 		return agent.Misconfigured(fmt.Errorf("%s: %s answers in plain HTTP, not HTTPS: write http:// in %s, "+
 			"or enable TLS on the server", key, hosts, key))
 	case isCertificateError(err):
 		return agent.Misconfigured(fmt.Errorf("%s: the certificate of %s does not verify (%w): set "+
-			"output.elasticsearch.tls.ca_file or tls.ca_fingerprint", key, hosts, innerError(err)))
-	case !o.answered.Load() && isUnknownHost(err):
+			"output.elasticsearch.tls.ca_file or tls.ca_fingerprint", key, hosts, netfail.Inner(err)))
+	case !o.answered.Load() && netfail.UnknownHost(err):
 		return agent.Misconfigured(fmt.Errorf("%s: the host is unknown (%w): check the name in %s", key,
-			innerError(err), key))
+			netfail.Inner(err), key))
 	}
 	return nil
-}
-
-// isUnknownHost reports whether err is a DNS answer that the name does not
-// exist.
-func isUnknownHost(err error) bool {
-	var dns *net.DNSError
-	return errors.As(err, &dns) && dns.IsNotFound
-}
-
-// innerError drops the *url.Error around a transport error: its text
-// repeats the method and the whole URL, credentials included.
-func innerError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }
