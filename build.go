@@ -90,6 +90,10 @@ func assemble(cfg *Config, opts runOptions) (*assembly, error) {
 		Retry:           agent.Backoff{Initial: cfg.Pipeline.RetryInitial, Max: cfg.Pipeline.RetryMax},
 		ShutdownTimeout: cfg.Pipeline.ShutdownTimeout,
 	}
+	if opts.Once {
+		// A daemon waits for its output; run --once ends.
+		a.pipeline.GiveUpAfter = cfg.Pipeline.GiveUpAfter
+	}
 	iopts := authentik.InputOptions{Once: opts.Once, Store: store, Metrics: opts.Metrics,
 		Log: opts.Log.With("component", "inputs.authentik"), MaxInFlight: cfg.Pipeline.MaxInFlightPages}
 	add := func(name string, d agent.Dataset, in agent.Input, r agent.StatusReporter) {

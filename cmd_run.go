@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -40,6 +42,7 @@ func configFlag(fs *flag.FlagSet) *string {
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("run", "-c FILE [--once]", stderr)
+	withExitCodes(fs)
 	path := configFlag(fs)
 	once := fs.Bool("once", false, "poll every enabled input until caught up, deliver everything, commit the cursors and exit")
 	unmapped := fs.Bool("unmapped", false, "ship records without the ECS mapping (minimal documents; for benchmarks)")
@@ -53,12 +56,15 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg, root, err := loadConfig(*path)
 	if err != nil {
 		fmt.Fprintf(stderr, "akship run: invalid configuration:\n%s", describeErrors(err))
-		return 1
+		return exitConfig
 	}
 	stopProfiles, err := startProfiles()
 	if err != nil {
 		fmt.Fprintf(stderr, "akship run: %v\n", err)
 		return 1
+	}
+	if *once && isTerminal(stderr) {
+		stderr = &screen{w: stderr} // log lines and the progress bar share it
 	}
 	d := &daemon{path: *path, root: root, once: *once, unmapped: *unmapped, stderr: stderr, metrics: telemetry.New()}
 	code := d.run(ctx, cfg)
@@ -85,10 +91,17 @@ type daemon struct {
 	// http is the section the monitoring endpoint runs with (changing it
 	// needs a restart).
 	http monitor.Config
+	// before adds up the counts of the pipelines a reload replaced, so
+	// that /status counts since the process started; retired is the last
+	// of them, still current until the next one is assembled.
+	countsMu sync.Mutex
+	before   agent.Counts
+	retired  *assembly
 }
 
-// run runs the configuration until ctx ends (exit 0 after draining), every
-// input stops (exit 1), or run-once completes. SIGHUP loads the file again:
+// run runs the configuration until ctx ends, every input stops, or run-once
+// completes, and returns the exit code (see exitcodes.go). SIGHUP loads the
+// file again:
 // a valid new configuration replaces the running pipeline after it drained;
 // an invalid one is rejected with its errors and the running one kept.
 func (d *daemon) run(ctx context.Context, cfg *Config) int {
@@ -104,7 +117,7 @@ func (d *daemon) run(ctx context.Context, cfg *Config) int {
 		if err != nil {
 			// Name the file and line of the key the error is about.
 			d.log.Error("start-up failed", "error", config.Locate(d.path, d.root, err))
-			return 1
+			return exitConfig
 		}
 		d.current.Store(a)
 		if err := d.startMonitor(ctx, cfg.HTTP); err != nil {
@@ -119,6 +132,10 @@ func (d *daemon) run(ctx context.Context, cfg *Config) int {
 		if next == nil {
 			return code
 		}
+		d.countsMu.Lock()
+		d.before.AddCounts(&a.pipeline.Counts)
+		d.retired = a
+		d.countsMu.Unlock()
 		cfg = next
 		d.log.Info("configuration reloaded", "config", d.path)
 	}
@@ -135,23 +152,22 @@ func (d *daemon) serve(ctx context.Context, a *assembly, hup <-chan os.Signal) (
 		"output", a.where)
 	stopProgress := func() {}
 	if d.once {
-		stopProgress = startProgress(d.stderr, a, "collecting")
+		stopProgress = startProgress(d.stderr, a, "events")
 	}
 	go func() { done <- a.pipeline.Run(runCtx) }()
+	force := forceStop(ctx)
 	var next *Config
 	for next == nil {
 		select {
 		case err := <-done:
 			stopProgress()
 			summary(d.log, &a.pipeline.Counts, time.Since(start))
-			if err != nil {
-				d.log.Error("akship stopped with errors", "error", err)
-				return nil, 1
-			}
-			d.log.Info("akship stopped", "took", time.Since(start).Round(time.Millisecond))
-			return nil, 0
+			return nil, d.exitCode(ctx, a, err, time.Since(start))
 		case <-hup:
 			next = d.reload()
+		case <-force:
+			a.pipeline.Abort()
+			force = nil
 		}
 	}
 	d.log.Info("reloading: draining the running pipeline")
@@ -197,7 +213,7 @@ func (d *daemon) startMonitor(ctx context.Context, cfg monitor.Config) error {
 		Registry: d.metrics.Registry,
 		Inputs:   func() []agent.InputStatus { return d.current.Load().statuses() },
 		Delivery: func() agent.DeliveryStatus { return d.current.Load().pipeline.DeliveryStatus() },
-		Counts:   func() *agent.Counts { return &d.current.Load().pipeline.Counts },
+		Counts:   d.counts,
 		Version:  version,
 	}, d.log.With("component", "monitor"))
 	if err := m.Start(context.WithoutCancel(ctx)); err != nil {
@@ -206,6 +222,19 @@ func (d *daemon) startMonitor(ctx context.Context, cfg monitor.Config) error {
 	d.monitor, d.http = m, cfg
 	d.log.Info("monitoring endpoint listening", "address", m.Addr())
 	return nil
+}
+
+// counts returns what went through since the process started: the running
+// pipeline's counts plus those of the pipelines reloads replaced.
+func (d *daemon) counts() *agent.Counts {
+	d.countsMu.Lock()
+	defer d.countsMu.Unlock()
+	c := &agent.Counts{}
+	c.AddCounts(&d.before)
+	if a := d.current.Load(); a != d.retired {
+		c.AddCounts(&a.pipeline.Counts)
+	}
+	return c
 }
 
 func (d *daemon) stopMonitor() {
@@ -217,13 +246,57 @@ func (d *daemon) stopMonitor() {
 	_ = d.monitor.Shutdown(ctx)
 }
 
-// summary logs what a run shipped.
+// exitCode logs why a pipeline ended, once, and returns the exit code.
+func (d *daemon) exitCode(ctx context.Context, a *assembly, err error, took time.Duration) int {
+	took = took.Round(time.Millisecond)
+	abandoned := int64(0)
+	for _, ds := range agent.Datasets {
+		abandoned += a.pipeline.Counts.Abandoned(ds)
+	}
+	switch {
+	case agent.IsMisconfigured(err):
+		// One line, however many inputs met the mistake, with the file
+		// and line of the key.
+		d.log.Error("akship stopped: configuration mistake", "error",
+			config.Locate(d.path, d.root, firstMisconfiguration(err)), "exit_code", exitConfig)
+		return exitConfig
+	case errors.Is(err, agent.ErrGaveUp):
+		d.log.Error("akship gave up", "error", err, "exit_code", exitGaveUp)
+		return exitGaveUp
+	case err != nil:
+		d.log.Error("akship stopped with errors", "error", err, "exit_code", exitGaveUp)
+		return exitGaveUp
+	case ctx.Err() != nil && (d.once || abandoned > 0):
+		d.log.Warn("akship interrupted before catching up; nothing acknowledged is lost and the next run resumes",
+			"abandoned", abandoned, "took", took, "exit_code", exitInterrupted)
+		return exitInterrupted
+	}
+	d.log.Info("akship stopped", "took", took, "exit_code", exitOK)
+	return exitOK
+}
+
+// firstMisconfiguration returns the first part of a joined error that is a
+// configuration mistake: inputs meeting the same mistake at once report it
+// once.
+func firstMisconfiguration(err error) error {
+	for _, e := range config.Errors(err) {
+		if agent.IsMisconfigured(e) {
+			return e
+		}
+	}
+	return err
+}
+
+// summary logs what a run shipped. Undelivered events (read, then
+// abandoned at shutdown) were not acknowledged: the next run reads them
+// again.
 func summary(log *slog.Logger, c *agent.Counts, took time.Duration) {
 	for _, ds := range agent.Datasets {
 		if c.Read(ds) == 0 {
 			continue
 		}
 		log.Info("shipped", "dataset", ds.DataStreamDataset(), "read", c.Read(ds), "delivered", c.Delivered(ds),
-			"dead_lettered", c.DeadLettered(ds), "took", took.Round(time.Millisecond))
+			"dead_lettered", c.DeadLettered(ds), "undelivered", c.Read(ds)-c.Delivered(ds)-c.DeadLettered(ds),
+			"took", took.Round(time.Millisecond))
 	}
 }

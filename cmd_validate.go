@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/url"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"akship/agent/config"
@@ -47,7 +50,7 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		run  func(context.Context, *Config) error
 	}{{"authentik", checkAuthentik}, {"output", func(ctx context.Context, cfg *Config) error {
 		return checkOutput(ctx, cfg, stdout)
-	}}} {
+	}}, {"state", checkState}} {
 		if err := check.run(ctx, cfg); err != nil {
 			fmt.Fprintf(stdout, "%-10s FAILED: %v\n", check.name, err)
 			code = 1
@@ -87,12 +90,17 @@ func checkAuthentik(ctx context.Context, cfg *Config) error {
 
 // checkOutput contacts the output: Elasticsearch must answer as
 // Elasticsearch and accept the credentials; a file output's directory must
-// be creatable.
+// be creatable (it is not created). Warnings (such as VictoriaLogs'
+// retention) are printed to stdout.
 func checkOutput(ctx context.Context, cfg *Config, stdout io.Writer) error {
+	if f := cfg.Output.File; f != nil {
+		return checkDir("output.file.path", f.Path)
+	}
 	out, _, _, err := buildOutput(cfg, runOptions{Log: slog.New(slog.DiscardHandler), Metrics: telemetry.New()}, nil)
 	if err != nil {
 		return err
 	}
+	defer out.Close(ctx)
 	if es, ok := out.(*elasticsearch.Output); ok {
 		err := es.Check(ctx)
 		for _, w := range es.Warnings() {
@@ -100,8 +108,33 @@ func checkOutput(ctx context.Context, cfg *Config, stdout io.Writer) error {
 		}
 		return err
 	}
-	if err := out.Start(ctx); err != nil {
-		return err
+	if c, ok := out.(interface{ Check(context.Context) error }); ok {
+		return c.Check(ctx)
 	}
-	return out.Close(ctx)
+	return fmt.Errorf("output: %T cannot be checked", out)
+}
+
+// checkState checks that run could create and write the state directory
+// and the dead-letter file's directory (and the tracer's, when it is on),
+// creating none of them.
+func checkState(_ context.Context, cfg *Config) error {
+	dirs := [][2]string{{"state.path", cfg.State.Path},
+		{"pipeline.dead_letter_path", filepath.Dir(cfg.Pipeline.DeadLetterPath)}}
+	if cfg.Tracer.Enabled {
+		dirs = append(dirs, [2]string{"tracer.path", filepath.Dir(cfg.Tracer.Path)})
+	}
+	var msgs []string
+	checked := map[string]bool{}
+	for _, d := range dirs {
+		if dir := filepath.Clean(d[1]); !checked[dir] {
+			checked[dir] = true
+			if err := checkDir(d[0], dir); err != nil {
+				msgs = append(msgs, err.Error())
+			}
+		}
+	}
+	if len(msgs) > 0 {
+		return errors.New(strings.Join(msgs, "; "))
+	}
+	return nil
 }

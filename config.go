@@ -93,6 +93,9 @@ type PipelineConfig struct {
 	RetryMax     time.Duration `yaml:"retry_max"`
 	// ShutdownTimeout bounds draining after SIGTERM/SIGINT.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// GiveUpAfter ends run --once (exit 1) when every write to the output
+	// has failed for this long; 0 retries forever. A daemon never gives up.
+	GiveUpAfter time.Duration `yaml:"give_up_after"`
 	// DeadLetterPath is the NDJSON file for documents the output rejects
 	// permanently. Default <state.path>/dead-letter.ndjson.
 	DeadLetterPath string `yaml:"dead_letter_path"`
@@ -112,6 +115,9 @@ func (c *PipelineConfig) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, config.Field("shutdown_timeout", "must be positive"))
+	}
+	if c.GiveUpAfter < 0 {
+		errs = append(errs, config.Field("give_up_after", "must not be negative (0 never gives up)"))
 	}
 	return errors.Join(errs...)
 }
@@ -149,7 +155,7 @@ func defaultConfig() Config {
 		Processors: mapping.DefaultConfig(),
 		State:      StateConfig{Path: "akship-state"},
 		Pipeline: PipelineConfig{MaxInFlightPages: 8, RetryInitial: 250 * time.Millisecond,
-			RetryMax: 30 * time.Second, ShutdownTimeout: 30 * time.Second},
+			RetryMax: 30 * time.Second, ShutdownTimeout: 30 * time.Second, GiveUpAfter: 5 * time.Minute},
 		Logging: LoggingConfig{Level: "info", Format: "auto"},
 		HTTP:    monitor.DefaultConfig(),
 		Tracer:  tracer.DefaultConfig(),

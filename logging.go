@@ -3,7 +3,6 @@ package main
 import (
 	"io"
 	"log/slog"
-	"os"
 
 	"golang.org/x/term"
 )
@@ -62,8 +61,9 @@ func levelName(v slog.Value) string {
 	return v.String()
 }
 
-// isTerminal reports whether w is an interactive terminal.
+// isTerminal reports whether w is an interactive terminal (a file, or a
+// writer in front of one that reports its descriptor).
 func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
+	f, ok := w.(interface{ Fd() uintptr })
 	return ok && term.IsTerminal(int(f.Fd()))
 }

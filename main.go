@@ -18,11 +18,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime"
 	"runtime/debug"
 	"sort"
-	"syscall"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -53,9 +51,10 @@ func init() {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	os.Exit(runCLI(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	ctx, stop := notifyContext(context.Background())
+	code := runCLI(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
 // runCLI dispatches to a subcommand and returns the exit code.

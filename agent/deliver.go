@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"sync/atomic"
 	"time"
@@ -48,8 +49,33 @@ func (b Backoff) Delay(attempt int, err error) time.Duration {
 
 // Counts tallies events per dataset as they pass through the pipeline.
 type Counts struct {
-	read, delivered, deadLettered [4]atomic.Int64
-	inFlight                      atomic.Int64
+	read, delivered, deadLettered, abandoned [4]atomic.Int64
+	inFlight                                 atomic.Int64
+}
+
+// Abandoned returns how many events of dataset d were given up undelivered
+// (shutdown timeout, second signal, give-up): unacknowledged, so the next
+// run reads them again.
+func (c *Counts) Abandoned(d Dataset) int64 { return c.abandoned[datasetIndex(d)].Load() }
+
+// AddCounts adds o's tallies (not its events in flight) to c: a daemon
+// keeps its totals across the pipelines a reload replaces.
+func (c *Counts) AddCounts(o *Counts) {
+	for i := range c.read {
+		c.read[i].Add(o.read[i].Load())
+		c.delivered[i].Add(o.delivered[i].Load())
+		c.deadLettered[i].Add(o.deadLettered[i].Load())
+		c.abandoned[i].Add(o.abandoned[i].Load())
+	}
+}
+
+// events returns the events of items.
+func events(items []item) []*Event {
+	evs := make([]*Event, len(items))
+	for i, it := range items {
+		evs[i] = it.ev
+	}
+	return evs
 }
 
 func datasetIndex(d Dataset) int {
@@ -99,12 +125,26 @@ func (p *Pipeline) deliver(ctx context.Context, items []item) {
 		start := time.Now()
 		err := p.Output.Write(ctx, events)
 		if err == nil {
-			p.health.succeeded(time.Now())
+			if p.health.succeeded(time.Now()) {
+				p.Log.Info("delivery works again")
+			}
 			p.done(items, &p.Counts.delivered)
 			return
 		}
-		p.health.failed(time.Now(), err)
+		failingFor := p.health.failed(time.Now(), err)
 		if ctx.Err() != nil {
+			p.abandon(items, err)
+			return
+		}
+		if m := misconfiguration(err); m != nil {
+			p.halt(m)
+			p.abandon(items, m)
+			return
+		}
+		if p.GiveUpAfter > 0 && failingFor >= p.GiveUpAfter {
+			p.halt(fmt.Errorf("%w: every write to the output failed for %s (pipeline.give_up_after); "+
+				"the undelivered events will be read again by the next run; last error: %w",
+				ErrGaveUp, failingFor.Round(time.Second), err))
 			p.abandon(items, err)
 			return
 		}
@@ -114,7 +154,7 @@ func (p *Pipeline) deliver(ctx context.Context, items []item) {
 		}
 		p.Metrics.OutputRetried.WithLabelValues(p.OutputName).Add(float64(len(items)))
 		delay := p.Retry.Delay(attempt, err)
-		p.logRetry(attempt, len(items), delay, time.Since(start), err)
+		p.logRetry(attempt, failingFor == 0, len(items), delay, time.Since(start), err)
 		select {
 		case <-p.after(delay):
 		case <-ctx.Done():
@@ -210,6 +250,7 @@ func (p *Pipeline) done(items []item, counter *[4]atomic.Int64) {
 // abandon gives up on items (shutdown): their batches are acknowledged with
 // the error, which keeps the inputs' cursors before them.
 func (p *Pipeline) abandon(items []item, err error) {
+	p.Counts.add(events(items), &p.Counts.abandoned)
 	batchRuns(items, func(b *batchState, _ []item) {
 		b.mu.Lock()
 		fire := !b.failed
@@ -243,9 +284,12 @@ func (p *Pipeline) addInFlight(n int) {
 	p.Metrics.InFlightEvents.Add(float64(n))
 }
 
-func (p *Pipeline) logRetry(attempt, n int, delay, took time.Duration, err error) {
+// logRetry logs a failed write: a warning when delivery starts failing
+// (first is set), at debug level while it goes on failing, so an output
+// that is down for an hour costs one line, not one per attempt.
+func (p *Pipeline) logRetry(attempt int, first bool, n int, delay, took time.Duration, err error) {
 	level := p.Log.Debug
-	if attempt == 0 || attempt%10 == 0 {
+	if first {
 		level = p.Log.Warn
 	}
 	level("delivery failed; retrying", "events", n, "attempt", attempt+1, "retry_in", delay.Round(time.Millisecond),

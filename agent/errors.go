@@ -93,3 +93,49 @@ func (p *PartialError) Error() string {
 	}
 	return fmt.Sprintf("%d events failed: %s", len(p.Failed), strings.Join(parts, "; "))
 }
+
+// misconfiguredError marks an error caused by the configuration: retrying
+// cannot fix it, and nothing the pipeline does can either.
+type misconfiguredError struct{ err error }
+
+func (m *misconfiguredError) Error() string { return m.err.Error() }
+func (m *misconfiguredError) Unwrap() error { return Permanent(m.err) }
+
+// Misconfigured marks err as a configuration mistake (a URL whose scheme the
+// server does not speak, an unknown host, an untrusted certificate, an API
+// path that does not exist). Its text should begin with the configuration
+// key at fault ("authentik.url: …") and say the likely fix. The pipeline
+// stops at once on such an error, from an input or the output, instead of
+// retrying it; it is also Permanent. Nil stays nil.
+func Misconfigured(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &misconfiguredError{err: err}
+}
+
+// IsMisconfigured reports whether err, an error it wraps, or one of the
+// failures of a *PartialError it wraps was marked Misconfigured.
+func IsMisconfigured(err error) bool { return misconfiguration(err) != nil }
+
+// misconfiguration returns the error marked Misconfigured in err (see
+// IsMisconfigured), or nil.
+func misconfiguration(err error) error {
+	var m *misconfiguredError
+	if errors.As(err, &m) {
+		return m
+	}
+	var pe *PartialError
+	if errors.As(err, &pe) {
+		for _, e := range pe.Failed {
+			if errors.As(e, &m) {
+				return m
+			}
+		}
+	}
+	return nil
+}
+
+// ErrGaveUp is the cause of a run that ended because the output kept
+// failing for longer than Pipeline.GiveUpAfter.
+var ErrGaveUp = errors.New("gave up")

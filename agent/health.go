@@ -11,19 +11,26 @@ type deliveryHealth struct {
 	s  DeliveryStatus
 }
 
-func (h *deliveryHealth) succeeded(now time.Time) {
+// succeeded records a successful write; it reports whether writes were
+// failing until now.
+func (h *deliveryHealth) succeeded(now time.Time) (recovered bool) {
 	h.mu.Lock()
+	recovered = !h.s.FailingSince.IsZero()
 	h.s.LastSuccess, h.s.FailingSince = now, time.Time{}
 	h.mu.Unlock()
+	return recovered
 }
 
-func (h *deliveryHealth) failed(now time.Time, err error) {
+// failed records a failed write and returns how long writes have been
+// failing without a success (zero for the first failure).
+func (h *deliveryHealth) failed(now time.Time, err error) time.Duration {
 	h.mu.Lock()
+	defer h.mu.Unlock()
 	if h.s.FailingSince.IsZero() {
 		h.s.FailingSince = now
 	}
 	h.s.LastError = err.Error()
-	h.mu.Unlock()
+	return now.Sub(h.s.FailingSince)
 }
 
 // DeliveryStatus reports how delivery to the output is going. It is safe to

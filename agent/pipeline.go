@@ -50,6 +50,12 @@ type Pipeline struct {
 	ShutdownTimeout time.Duration
 	// OutputName labels output metrics (e.g. "elasticsearch").
 	OutputName string
+	// GiveUpAfter, when positive, ends the run once writes to the output
+	// have failed without a success for that long: undelivered events are
+	// abandoned unacknowledged (the next run reads them again) and Run
+	// returns an error wrapping ErrGaveUp. Zero retries forever (a daemon
+	// waits for its output to come back).
+	GiveUpAfter time.Duration
 
 	// Counts tallies what went through, for progress reports and summaries.
 	Counts Counts
@@ -57,6 +63,7 @@ type Pipeline struct {
 	policy  BatchPolicy
 	encoder Encoder // the output, when it encodes ahead of Write
 	health  deliveryHealth
+	stops   stopper
 	// after waits between delivery attempts. Nil means time.After; tests
 	// replace it to observe the delays without sleeping.
 	after func(time.Duration) <-chan time.Time
@@ -88,6 +95,9 @@ type item struct {
 func (p *Pipeline) Run(ctx context.Context) error {
 	p.defaults()
 	if err := p.Output.Start(ctx); err != nil {
+		if IsMisconfigured(err) {
+			return err // its text names the key at fault
+		}
 		return fmt.Errorf("starting output failed: %w", err)
 	}
 	for i := range p.Sources {
@@ -97,14 +107,24 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	}
 	drainCtx, cancelDrain := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelDrain()
+	ctx, cancelRun := context.WithCancel(ctx)
+	defer cancelRun()
+	abort := p.stops.start(cancelRun, cancelDrain)
 	finished := make(chan struct{})
 	go func() {
 		select {
 		case <-ctx.Done():
-			p.Log.Info("stopping: draining in-flight events", "timeout", p.ShutdownTimeout)
+			if p.stops.cause() != nil {
+				return // halt abandoned the drain already
+			}
+			p.Log.Info("stopping: draining in-flight events (a second signal stops at once)",
+				"timeout", p.ShutdownTimeout)
 			select {
 			case <-time.After(p.ShutdownTimeout):
 				p.Log.Warn("shutdown timeout reached: abandoning undelivered events (they will be read again)")
+				cancelDrain()
+			case <-abort:
+				p.Log.Warn("stopping at once: abandoning undelivered events (they will be read again)")
 				cancelDrain()
 			case <-finished:
 			}
@@ -138,7 +158,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	close(processed)
 	writers.Wait()
 	close(finished)
-	errs = append(errs, p.closeAll(len(p.Sources)))
+	errs = append(errs, p.closeAll(len(p.Sources)), p.stops.cause())
 	return errors.Join(errs...)
 }
 
@@ -221,6 +241,11 @@ func (p *Pipeline) read(ctx context.Context, src *Source, jobs chan<- job) error
 			return nil
 		case err != nil && ctx.Err() != nil:
 			return nil
+		case IsMisconfigured(err):
+			// Every input would meet the same mistake: stop the run with
+			// one error that names the key.
+			p.halt(err)
+			return nil
 		case err != nil:
 			p.Log.Error("input stopped", "input", src.Name, "error", err)
 			return fmt.Errorf("input %s: %w", src.Name, err)
@@ -229,10 +254,15 @@ func (p *Pipeline) read(ctx context.Context, src *Source, jobs chan<- job) error
 			b.Ack(ctx, nil)
 			continue
 		}
-		p.Counts.add(b.Events, &p.Counts.read)
 		p.addInFlight(len(b.Events))
 		select {
 		case jobs <- job{src: src, batch: b}:
+			// Counted once passed on: a batch dropped at shutdown below
+			// was never read as far as the pipeline is concerned (the
+			// next run reads it again), so read = delivered +
+			// dead-lettered + in flight + abandoned holds.
+			p.Counts.add(b.Events, &p.Counts.read)
+			p.Metrics.InputRecords.WithLabelValues(src.Name).Add(float64(len(b.Events)))
 			p.Metrics.QueueDepth.WithLabelValues("process").Set(float64(len(jobs)))
 		case <-ctx.Done():
 			p.addInFlight(-len(b.Events))

@@ -23,15 +23,18 @@ type InputStatus struct {
 	// a restart would read the unsaved part again.
 	SaveError        string    `json:"save_error,omitempty"`
 	SaveFailingSince time.Time `json:"save_failing_since,omitzero"`
-	// LagSeconds is now minus the created time of the newest committed
-	// record (events only).
-	LagSeconds float64 `json:"lag_seconds,omitempty"`
+	// LagSeconds is the age of the oldest event not yet shipped: 0 when
+	// the last walk completed and was delivered, else (an upper bound) now
+	// minus the created time of the newest committed event, as of the
+	// last commit. Events only (nil for the other inputs).
+	LagSeconds *float64 `json:"lag_seconds,omitempty"`
 	// Stopped is set when the input gave up for good (e.g. the token was
 	// rejected); StopReason says why.
 	Stopped    bool   `json:"stopped,omitempty"`
 	StopReason string `json:"stop_reason,omitempty"`
-	// Handled and Total describe the walk in progress: records handled and
-	// the total the source reported.
+	// Handled and Total describe the walk (or snapshot) in progress:
+	// records handled and the total the source reported; both are zero
+	// (absent) when none is in progress.
 	Handled int `json:"handled,omitempty"`
 	Total   int `json:"total,omitempty"`
 }

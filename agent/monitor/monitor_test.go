@@ -29,7 +29,7 @@ type fakeAgent struct {
 
 func newFakeAgent() *fakeAgent {
 	return &fakeAgent{now: t0, inputs: []agent.InputStatus{
-		{Input: "events", Cursor: "2026-03-01T11:59:00Z", LastSuccess: t0.Add(-time.Minute), LagSeconds: 60},
+		{Input: "events", Cursor: "2026-03-01T11:59:00Z", LastSuccess: t0.Add(-time.Minute), LagSeconds: new(60.0)},
 		{Input: "users", LastSuccess: t0.Add(-time.Minute)},
 	}, delivery: agent.DeliveryStatus{LastSuccess: t0.Add(-time.Minute)}}
 }

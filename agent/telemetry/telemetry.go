@@ -17,16 +17,30 @@ type Metrics struct {
 	// InputRequests counts HTTP requests to authentik by input and status
 	// code ("error" when no response arrived).
 	InputRequests *prometheus.CounterVec
-	// InputRecords counts records received from authentik, by input.
+	// InputRecords counts the records the inputs passed to the pipeline,
+	// by input: new records only, so that it reconciles with what the
+	// output delivered (indexed + duplicate + dead-lettered + in flight).
 	InputRecords *prometheus.CounterVec
+	// InputRecordsReceived counts every record of the pages received from
+	// authentik, by input, including the overlap re-read below the cursor
+	// and records skipped as shipped before.
+	InputRecordsReceived *prometheus.CounterVec
 	// InputPages counts API pages walked, by input.
 	InputPages *prometheus.CounterVec
 	// CursorPosition is the created time (Unix seconds) of the newest event
 	// whose delivery is committed, by input.
 	CursorPosition *prometheus.GaugeVec
-	// CursorLag is now minus the created time of the newest shipped event,
-	// in seconds, by input.
+	// CursorLag is the age in seconds of the oldest event not yet shipped
+	// (an upper bound: now minus the newest committed event's created
+	// time while a walk is in progress), 0 when the input caught up.
 	CursorLag *prometheus.GaugeVec
+	// LastSuccess is when each input last completed a poll (walk or
+	// snapshot), in Unix seconds.
+	LastSuccess *prometheus.GaugeVec
+	// WalkProgress is the share of the walk or snapshot in progress
+	// handled (records handled / records authentik reported), by input: 1
+	// when none is in progress after one completed, 0 before the first.
+	WalkProgress *prometheus.GaugeVec
 	// PollDuration is the duration of complete polls (walks), by input.
 	PollDuration *prometheus.HistogramVec
 
@@ -66,12 +80,19 @@ func New() *Metrics {
 		Registry: r,
 		InputRequests: f.counter("input_requests_total",
 			"HTTP requests to authentik by input and status code.", "input", "code"),
-		InputRecords: f.counter("input_records_total", "Records received from authentik.", "input"),
-		InputPages:   f.counter("input_pages_total", "API pages walked.", "input"),
+		InputRecords: f.counter("input_records_total",
+			"Records passed to the pipeline (new ones; overlap re-reads are not counted).", "input"),
+		InputRecordsReceived: f.counter("input_records_received_total",
+			"Records received from authentik, overlap re-reads included.", "input"),
+		InputPages: f.counter("input_pages_total", "API pages walked.", "input"),
 		CursorPosition: f.gauge("input_cursor_timestamp_seconds",
 			"Created time of the newest committed event (Unix seconds).", "input"),
 		CursorLag: f.gauge("input_cursor_lag_seconds",
-			"Now minus the created time of the newest shipped event.", "input"),
+			"Age of the oldest event not yet shipped (upper bound); 0 when caught up.", "input"),
+		LastSuccess: f.gauge("input_last_success_timestamp_seconds",
+			"When the input last completed a poll (Unix seconds).", "input"),
+		WalkProgress: f.gauge("input_walk_progress_ratio",
+			"Share of the walk or snapshot in progress handled; 1 when caught up.", "input"),
 		PollDuration: f.histogram("input_poll_duration_seconds",
 			"Duration of complete polls.", prometheus.ExponentialBuckets(0.01, 4, 10), "input"),
 		OutputIndexed: f.counter("output_documents_indexed_total",

@@ -15,6 +15,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -69,6 +70,10 @@ type Client struct {
 	// maxPage is the largest page body accepted (maxPageBytes; tests
 	// lower it).
 	maxPage int64
+	// answered is set once authentik answered a request (see mistake);
+	// failing while requests fail, so that a failing authentik is logged
+	// once when it starts failing and once when it answers again.
+	answered, failing atomic.Bool
 }
 
 // NewClient builds a client from a validated configuration.
@@ -160,7 +165,7 @@ func (c *Client) List(ctx context.Context, input, path string, q url.Values) (*P
 		var page Page
 		if lastErr = decodePage(body, &page); lastErr == nil {
 			c.opts.Metrics.InputPages.WithLabelValues(input).Inc()
-			c.opts.Metrics.InputRecords.WithLabelValues(input).Add(float64(len(page.Results)))
+			c.opts.Metrics.InputRecordsReceived.WithLabelValues(input).Add(float64(len(page.Results)))
 			return &page, nil
 		}
 	}
@@ -181,17 +186,16 @@ func (c *Client) get(ctx context.Context, input, path string, q url.Values) ([]b
 	ctx = context.WithValue(ctx, inputKey{}, input)
 	resp, err := c.http.Do(req.WithContext(ctx))
 	if err != nil {
-		certErr := isCertificateError(err)
-		err = fmt.Errorf("authentik %s unreachable: %w", u.Path, redactErr(err, c.token))
-		if certErr {
-			// Retrying cannot make an untrusted certificate trusted.
-			return nil, agent.Permanent(fmt.Errorf("%w (set authentik.tls.ca_file to the CA that signed "+
-				"authentik's certificate)", err))
+		if m := c.mistake(err); m != nil {
+			return nil, m // retrying cannot fix it
 		}
-		return nil, err
+		return nil, fmt.Errorf("authentik %s unreachable: %w", u.Path, redactErr(err, c.token))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusOK {
+		if c.failing.CompareAndSwap(true, false) {
+			c.opts.Log.Info("authentik answers again", "input", input)
+		}
 		body, err := readBody(resp, c.maxPage)
 		if errors.Is(err, errPageTooLarge) {
 			// Every retry would download it again to fail the same way.
@@ -247,6 +251,9 @@ func byteSize(n int64) string {
 // statusError turns a non-200 answer into an error that says what to do.
 func (c *Client) statusError(resp *http.Response, path string) error {
 	detail := readDetail(resp.Body, c.token)
+	if m := c.statusMistake(resp, detail); m != nil {
+		return m
+	}
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
 		return agent.Permanent(fmt.Errorf("authentik rejected the token for %s (%d %s); check authentik.token: "+
@@ -258,8 +265,8 @@ func (c *Client) statusError(resp *http.Response, path string) error {
 		return fmt.Errorf("authentik %s answered %d %s after %d retries", path, resp.StatusCode, detail,
 			c.cfg.MaxRetries)
 	case resp.StatusCode == http.StatusNotFound:
-		return agent.Permanent(fmt.Errorf("authentik answered 404 for %s: is authentik.url the base URL of "+
-			"authentik (without /api/v3)? %s", path, detail))
+		return agent.Misconfigured(fmt.Errorf("authentik.url: %s answered 404 for %s: authentik.url must be "+
+			"the base URL of authentik (without /api/v3) %s", c.base.Host, path, detail))
 	}
 	return agent.Permanent(fmt.Errorf("authentik %s answered %d: %s", path, resp.StatusCode, detail))
 }
@@ -294,20 +301,31 @@ func redactErr(err error, token config.Secret) error {
 	return errors.New(strings.ReplaceAll(err.Error(), token.Value(), config.Redacted))
 }
 
-// checkRetry counts every attempt in the metrics and decides retries with
-// retryablehttp's default policy (network errors except TLS verification
-// failures, 429, and 5xx except 501 are retried).
+// checkRetry counts every attempt in the metrics and decides retries:
+// configuration mistakes (see mistake) are never retried; otherwise
+// retryablehttp's default policy applies (network errors except TLS
+// verification failures, 429, and 5xx except 501 are retried). A failure
+// is logged as a warning when requests start failing, at debug level
+// while they go on failing.
 func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	input, _ := ctx.Value(inputKey{}).(string)
 	code := "error"
 	if resp != nil {
 		code = strconv.Itoa(resp.StatusCode)
+		c.answered.Store(true)
 	}
 	c.opts.Metrics.InputRequests.WithLabelValues(input, code).Inc()
+	if c.mistake(err) != nil {
+		return false, nil
+	}
 	retry, perr := retryablehttp.DefaultRetryPolicy(ctx, resp, err)
 	if retry && ctx.Err() == nil {
-		c.opts.Log.Warn("authentik request failed; retrying", "input", input, "status", code,
-			"error", redactErrOrNil(err, c.token))
+		level := c.opts.Log.Debug
+		if c.failing.CompareAndSwap(false, true) {
+			level = c.opts.Log.Warn
+		}
+		level("authentik request failed; retrying (logged again when authentik answers)", "input", input,
+			"status", code, "error", redactErrOrNil(err, c.token))
 	}
 	return retry, perr
 }

@@ -26,6 +26,9 @@ type eventsCursor struct {
 	// PageMax is the largest page authentik served when asked for more
 	// (authentik 2026.2+ cuts pages to 100 silently); 0 when never seen.
 	PageMax int `json:"page_max,omitempty"`
+	// caughtUp marks the cursor that ends a walk: once it is committed,
+	// everything the walk read is delivered (lag 0). Not saved.
+	caughtUp bool
 }
 
 // base is the part of the cursor that every walk carries on unchanged.

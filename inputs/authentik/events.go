@@ -49,7 +49,7 @@ func NewEvents(cfg EventsConfig, client *Client, opts InputOptions) *EventsInput
 	opts.defaults()
 	in := &EventsInput{name: "events", cfg: cfg, client: client, opts: opts}
 	in.pages = pageSizes{asked: cfg.PageSize, log: opts.Log, input: in.name}
-	in.status.s.Input = in.name
+	in.status.bind(in.name, opts.Metrics)
 	return in
 }
 
@@ -87,18 +87,34 @@ func (in *EventsInput) commit(c eventsCursor) error {
 	return nil
 }
 
+// updateCursorMetrics reports a committed cursor: its position, and the
+// lag, which is the age of the oldest event not yet shipped: 0 once a walk
+// completed and everything it read was delivered (c.caughtUp); during a
+// walk, now minus the newest event below which everything is committed
+// (the watermark; in a first newest-first walk, the lowest event shipped),
+// an upper bound. A quiet authentik thus shows 0, not a growing age.
 func (in *EventsInput) updateCursorMetrics(c eventsCursor) {
 	newest := c.Watermark
 	if c.Walk != nil && c.Walk.Top.After(newest) {
 		newest = c.Walk.Top
 	}
-	if newest.IsZero() {
-		return
+	if !newest.IsZero() {
+		in.opts.Metrics.CursorPosition.WithLabelValues(in.name).Set(float64(newest.UnixMilli()) / 1000)
 	}
-	in.opts.Metrics.CursorPosition.WithLabelValues(in.name).Set(float64(newest.UnixMilli()) / 1000)
-	lag := in.opts.Now().Sub(newest).Seconds()
+	shipped := c.Watermark
+	if shipped.IsZero() && c.Walk != nil {
+		shipped = c.Walk.Low
+	}
+	var lag float64
+	switch {
+	case c.caughtUp:
+	case !shipped.IsZero():
+		lag = max(0, in.opts.Now().Sub(shipped).Seconds())
+	default:
+		return // nothing committed yet: unknown
+	}
 	in.opts.Metrics.CursorLag.WithLabelValues(in.name).Set(lag)
-	in.status.update(func(s *Status) { s.LagSeconds = lag })
+	in.status.update(func(s *Status) { s.LagSeconds = &lag })
 }
 
 // summary is the cursor as shown by /status.
@@ -216,9 +232,10 @@ func (in *EventsInput) newEvent(id string, raw []byte, now time.Time) *agent.Eve
 // is observed and the poll counts as a success.
 func (in *EventsInput) track(ctx context.Context, next eventsCursor, events []*agent.Event, finished bool,
 	started time.Time) (agent.Batch, bool, error) {
+	next.caughtUp = finished
 	if finished {
 		in.opts.Metrics.PollDuration.WithLabelValues(in.name).Observe(in.opts.Now().Sub(started).Seconds())
-		in.status.update(func(s *Status) { s.LastSuccess = in.opts.Now() })
+		in.status.update(func(s *Status) { s.LastSuccess, s.Handled, s.Total = in.opts.Now(), 0, 0 })
 		in.walk, in.keyset, in.walked = nil, nil, true
 	}
 	ack, err := in.tracker.Track(ctx, next)

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"akship/agent"
 	"akship/agent/state"
 	"akship/agent/telemetry"
@@ -61,16 +63,42 @@ func (o *InputOptions) defaults() {
 // Status is the input's self-description (see agent.InputStatus).
 type Status = agent.InputStatus
 
-// statusBox guards a Status shared with the HTTP endpoint.
+// statusBox guards a Status shared with the HTTP endpoint, and keeps the
+// metrics derived from it (last success, walk progress) in step with it.
 type statusBox struct {
 	mu sync.Mutex
 	s  Status
+	// lastSuccess and progress are the input's children of
+	// telemetry's LastSuccess and WalkProgress; nil in tests that build a
+	// box alone.
+	lastSuccess, progress prometheus.Gauge
+}
+
+// bind names the input and attaches its metrics.
+func (b *statusBox) bind(name string, m *telemetry.Metrics) {
+	b.s.Input = name
+	b.lastSuccess = m.LastSuccess.WithLabelValues(name)
+	b.progress = m.WalkProgress.WithLabelValues(name)
+	b.progress.Set(0)
 }
 
 func (b *statusBox) update(f func(*Status)) {
 	b.mu.Lock()
 	f(&b.s)
+	s := b.s
 	b.mu.Unlock()
+	if b.progress == nil {
+		return
+	}
+	if !s.LastSuccess.IsZero() {
+		b.lastSuccess.Set(float64(s.LastSuccess.UnixMilli()) / 1000)
+	}
+	switch {
+	case s.Total > 0:
+		b.progress.Set(min(1, float64(s.Handled)/float64(s.Total)))
+	case !s.LastSuccess.IsZero():
+		b.progress.Set(1)
+	}
 }
 
 func (b *statusBox) get() Status {
@@ -99,7 +127,11 @@ func retryLater(ctx context.Context, opts *InputOptions, failures int, err error
 		return err
 	}
 	wait := min(time.Duration(1<<min(failures, 8))*time.Second, 5*time.Minute)
-	opts.Log.Warn("poll failed; trying again later", "input", name, "retry_in", wait, "error", err)
+	level := opts.Log.Debug // the client warned when requests started failing
+	if failures == 1 {
+		level = opts.Log.Warn
+	}
+	level("poll failed; trying again later", "input", name, "retry_in", wait, "error", err)
 	select {
 	case <-time.After(wait):
 		return nil

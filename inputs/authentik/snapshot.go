@@ -52,7 +52,7 @@ func newSnapshot(name string, d agent.Dataset, path, include string, cfg Snapsho
 	opts.defaults()
 	in := &SnapshotInput{name: name, dataset: d, path: path, cfg: cfg, client: client, opts: opts,
 		extra: url.Values{include: {"false"}, "ordering": {"pk"}}}
-	in.status.s.Input = name
+	in.status.bind(name, in.opts.Metrics)
 	in.pages = pageSizes{asked: cfg.PageSize, log: opts.Log, input: name}
 	return in
 }
@@ -182,7 +182,8 @@ func (in *SnapshotInput) step(ctx context.Context) (agent.Batch, error) {
 			events = append(events, &agent.Event{Dataset: in.dataset, ID: Fingerprint(raw), Raw: compact(raw),
 				Collected: started})
 		}
-		in.status.update(func(s *Status) { s.Total = page.Pagination.Count })
+		handled := (in.page-1)*in.size + len(page.Results)
+		in.status.update(func(s *Status) { s.Total, s.Handled = page.Pagination.Count, handled })
 	}
 	next := snapshotCursor{Completed: in.cur.Completed,
 		Current: &snapshotProgress{Started: started, Page: in.page, PageSize: in.size}}
@@ -197,7 +198,7 @@ func (in *SnapshotInput) step(ctx context.Context) (agent.Batch, error) {
 		in.page, in.took = 0, true
 		in.cur = next
 		in.opts.Metrics.PollDuration.WithLabelValues(in.name).Observe(in.opts.Now().Sub(started).Seconds())
-		in.status.update(func(s *Status) { s.LastSuccess = in.opts.Now() })
+		in.status.update(func(s *Status) { s.LastSuccess, s.Handled, s.Total = in.opts.Now(), 0, 0 })
 	} else {
 		in.cur = next
 		in.page++

@@ -223,8 +223,12 @@ func (o *Output) post(ctx context.Context, b *bulkBody, lo, hi int) (*http.Respo
 	o.bytesSent.Add(float64(len(payload)))
 	if err != nil {
 		cancel()
+		if m := o.mistake(err); m != nil {
+			return nil, m
+		}
 		return nil, fmt.Errorf("bulk request failed: %w", err)
 	}
+	o.answered.Store(true)
 	o.log.Debug("bulk request", "documents", hi-lo, "bytes", len(payload), "status", res.StatusCode,
 		"duration", time.Since(start))
 	// The body must stay readable after post returns: cancel on close.

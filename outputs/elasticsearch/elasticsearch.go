@@ -56,6 +56,8 @@ type Output struct {
 	failureStoreUsed atomic.Bool
 	// splits holds the request sizes refused documents are resent in.
 	splits splitHints
+	// answered is set once the server answered any request (see mistake).
+	answered atomic.Bool
 
 	// bodies keeps up to concurrency+1 bulk bodies with their buffers and
 	// gzip writers between Write calls. A sync.Pool would not do: the
@@ -292,11 +294,12 @@ func (o *Output) Check(ctx context.Context) error {
 		if errors.Is(err, errNotElasticsearch) || err.Error() == errNotElasticsearch.Error() {
 			return notElasticsearchError()
 		}
-		if isCertificateError(err) {
-			return fmt.Errorf("checking the Elasticsearch server failed: %w (set tls.ca_file or tls.ca_fingerprint)", err)
+		if m := o.mistake(err); m != nil {
+			return m
 		}
 		return &transientError{fmt.Errorf("Elasticsearch %s is not reachable: %w", o.hostsForLog(), err)}
 	}
+	o.answered.Store(true)
 	defer drain(res.Body)
 	switch {
 	case res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden:

@@ -54,8 +54,11 @@ func TestTLS(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("Start = %v, want an error containing %q", err, tt.wantErr)
 				}
-				if werr := o.Write(context.Background(), testEvents(agent.DatasetEvent, "x", 1)); werr == nil || agent.IsPermanent(werr) {
-					t.Errorf("Write = %v, want a retryable error", werr)
+				// A configuration mistake: the pipeline stops on it rather
+				// than dead-lettering the documents or retrying forever.
+				if werr := o.Write(context.Background(), testEvents(agent.DatasetEvent, "x", 1)); !agent.IsMisconfigured(werr) ||
+					!strings.HasPrefix(werr.Error(), "output.elasticsearch.hosts: ") {
+					t.Errorf("Write = %v, want a configuration mistake naming output.elasticsearch.hosts", werr)
 				}
 				return
 			}
