@@ -12,7 +12,7 @@ import (
 
 // Defaults used by RegisterFlags and, for zero values, by New.
 const (
-	DefaultToken     = "akship-demo-token"
+	DefaultToken     = "akship-demo-token-0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"
 	DefaultEvents    = 10000
 	DefaultUsers     = 200
 	DefaultGroups    = 20
@@ -79,7 +79,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.InsertSkew, "insert-skew", 0, "stamp live inserts up to this much in the past (late rows)")
 	fs.Float64Var(&o.Faults, "faults", 0, "fraction of API requests that fail, 0..1")
 	fs.DurationVar(&o.SlowDelay, "slow-delay", DefaultSlowDelay, "stall of a slow-response fault")
-	fs.StringVar(&o.Version, "version", DefaultVersion, "emulated authentik version (2025.8+ enables QL search)")
+	fs.StringVar(&o.Version, "authentik-version", DefaultVersion, "emulated authentik version (2025.8+ enables QL search)")
 	fs.StringVar(&o.MaskPattern, "mask-pattern", DefaultMaskPattern, "regexp of context keys masked at write time")
 }
 

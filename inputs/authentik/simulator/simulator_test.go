@@ -241,7 +241,7 @@ func TestRegisterFlags(t *testing.T) {
 		t.Errorf("defaults: %+v", o)
 	}
 	err := fs.Parse([]string{"--token=abc", "--events=5", "--users=3", "--groups=2", "--seed=9", "--insert-rate=2.5",
-		"--expire-rate=1", "--insert-skew=2m", "--faults=0.1", "--slow-delay=1s", "--version=2025.8"})
+		"--expire-rate=1", "--insert-skew=2m", "--faults=0.1", "--slow-delay=1s", "--authentik-version=2025.8"})
 	if err != nil {
 		t.Fatal(err)
 	}
