@@ -56,7 +56,7 @@ func init() {
 		"validate": {"check a configuration file (--connect also checks reachability)", cmdValidate},
 		"version":  {"print version, commit and Go version", cmdVersion},
 		"setup":    {"install the Elasticsearch index templates and lifecycle policy", cmdSetup},
-		"map":      {"map raw authentik records (NDJSON on stdin) to ECS documents (stdout)", cmdMap},
+		"map":      {"map raw authentik records or API pages (stdin) to ECS documents (stdout)", cmdMap},
 		"bench":    {"measure a full backfill (mapped and unmapped) against the simulator", cmdBench},
 	}
 }
