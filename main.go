@@ -10,6 +10,7 @@
 //	akship validate -c akship.yml       check a configuration (--connect: and reachability)
 //	akship setup -c akship.yml          install Elasticsearch templates and lifecycle policy
 //	akship map --dataset event < in     map raw records to ECS documents, one per line
+//	akship healthcheck -c akship.yml    exit 0 when the running akship's /healthz answers 200
 //	akship version, akship --version    print version and commit
 //	akship help COMMAND                 the flags of a command (also: akship COMMAND -h)
 package main
@@ -50,14 +51,15 @@ var commands map[string]command
 
 func init() {
 	commands = map[string]command{
-		"run":      {"collect from authentik and ship (daemon, or --once until caught up)", cmdRun},
-		"demo":     {"run the full pipeline against a built-in authentik simulator", cmdDemo},
-		"simulate": {"serve the authentik API simulator", cmdSimulate},
-		"validate": {"check a configuration file (--connect also checks reachability)", cmdValidate},
-		"version":  {"print version, commit and Go version", cmdVersion},
-		"setup":    {"install the Elasticsearch index templates and lifecycle policy", cmdSetup},
-		"map":      {"map raw authentik records or API pages (stdin) to ECS documents (stdout)", cmdMap},
-		"bench":    {"measure a full backfill (mapped and unmapped) against the simulator", cmdBench},
+		"run":         {"collect from authentik and ship (daemon, or --once until caught up)", cmdRun},
+		"demo":        {"run the full pipeline against a built-in authentik simulator", cmdDemo},
+		"simulate":    {"serve the authentik API simulator", cmdSimulate},
+		"validate":    {"check a configuration file (--connect also checks reachability)", cmdValidate},
+		"version":     {"print version, commit and Go version", cmdVersion},
+		"setup":       {"install the Elasticsearch index templates and lifecycle policy", cmdSetup},
+		"map":         {"map raw authentik records or API pages (stdin) to ECS documents (stdout)", cmdMap},
+		"bench":       {"measure a full backfill (mapped and unmapped) against the simulator", cmdBench},
+		"healthcheck": {"ask a running akship's /healthz (the container image's health check)", cmdHealthcheck},
 	}
 }
 
@@ -120,7 +122,7 @@ func usage(w io.Writer) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-9s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-12s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintln(w, "\nRun 'akship help <command>' (or 'akship <command> -h') for the flags of a command,")
 	fmt.Fprintln(w, "'akship --version' for the version.")
