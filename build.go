@@ -185,14 +185,13 @@ func checkConfig(cfg *Config) error {
 	if err != nil {
 		return err
 	}
-	if err := checkToken(cfg.Authentik, client.Token()); err != nil {
-		return err
-	}
+	// A refused token is reported with the other sections' problems.
+	tokenErr := checkToken(cfg.Authentik, client.Token())
 	m, err := mapping.New(cfg.Processors, slog.New(slog.DiscardHandler))
 	if err != nil {
-		return err
+		return errors.Join(tokenErr, err)
 	}
 	m.Close()
 	_, _, _, err = buildOutput(cfg, runOptions{Log: slog.New(slog.DiscardHandler), Metrics: telemetry.New()}, nil)
-	return err
+	return errors.Join(tokenErr, err)
 }
