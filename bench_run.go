@@ -44,7 +44,7 @@ func newBenchEnv(s benchSettings, events int, dir string, unmapped bool) (*bench
 		}
 	}()
 	var err error
-	if e.sim, err = simulator.New(simulator.Options{Token: "bench-token", Events: events, Users: s.users,
+	if e.sim, err = simulator.New(simulator.Options{Token: simulator.DefaultToken, Events: events, Users: s.users,
 		Groups: s.groups, Seed: 42, Version: s.release.version, License: s.release.license}); err != nil {
 		return nil, err
 	}
@@ -148,7 +148,7 @@ func writeBenchConfig(dir, simURL, sinkURL string, s benchSettings, unmapped boo
 	}
 	cfg := fmt.Sprintf(`authentik:
   url: %s
-  token: bench-token
+  token: %s
 inputs:
   events:
     page_size: %d
@@ -161,7 +161,7 @@ inputs:
 logging:
   level: warn
   format: json
-`, simURL, s.pageSize, s.release.walk, intervalLine(s.release.interval), processors, sinkURL, headers, filepath.Join(dir, "state"))
+`, simURL, simulator.DefaultToken, s.pageSize, s.release.walk, intervalLine(s.release.interval), processors, sinkURL, headers, filepath.Join(dir, "state"))
 	p := filepath.Join(dir, "akship.yml")
 	return p, os.WriteFile(p, []byte(cfg), 0o600)
 }

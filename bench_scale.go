@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"text/tabwriter"
 	"time"
+
+	"akship/inputs/authentik/simulator"
 )
 
 // referencePageSize is the page_size of Elastic's authentik integration
@@ -85,7 +87,7 @@ func referenceInterval(ctx context.Context, e *benchEnv) (referenceLoad, error) 
 		if err != nil {
 			return load, err
 		}
-		req.Header.Set("Authorization", "Bearer bench-token")
+		req.Header.Set("Authorization", "Bearer "+simulator.DefaultToken)
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
 			return load, err

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"akship/outputs/elasticsearch/victorialogs"
 )
 
 // envTestAgent makes the test binary act as the akship command, so that
@@ -19,7 +21,8 @@ func TestMain(m *testing.M) {
 	if os.Getenv(envTestAgent) == "1" {
 		os.Exit(runCLI(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	// The VictoriaLogs tests (es_test.go) skip without the binary; say so.
+	os.Exit(victorialogs.Main(m))
 }
 
 func benchTestSettings(t *testing.T) benchSettings {

@@ -72,6 +72,9 @@ func assemble(cfg *Config, opts runOptions) (*assembly, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkToken(cfg.Authentik, client.Token()); err != nil {
+		return nil, err
+	}
 	a.registerSecrets(cfg, client)
 	if a.mapper, err = mapping.New(cfg.Processors, opts.Log.With("component", "processors.mapping")); err != nil {
 		return nil, err
@@ -182,14 +185,17 @@ func (a *assembly) close() error {
 // to catch what validation cannot (unreadable files, programs that do not
 // compile) before a reload replaces a running pipeline.
 func checkConfig(cfg *Config) error {
-	if _, err := authentik.NewClient(cfg.Authentik, authentik.ClientOptions{}); err != nil {
-		return err
-	}
-	m, err := mapping.New(cfg.Processors, slog.New(slog.DiscardHandler))
+	client, err := authentik.NewClient(cfg.Authentik, authentik.ClientOptions{})
 	if err != nil {
 		return err
 	}
+	// A refused token is reported with the other sections' problems.
+	tokenErr := checkToken(cfg.Authentik, client.Token())
+	m, err := mapping.New(cfg.Processors, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return errors.Join(tokenErr, err)
+	}
 	m.Close()
 	_, _, _, err = buildOutput(cfg, runOptions{Log: slog.New(slog.DiscardHandler), Metrics: telemetry.New()}, nil)
-	return err
+	return errors.Join(tokenErr, err)
 }

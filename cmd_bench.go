@@ -45,7 +45,7 @@ type benchSettings struct {
 }
 
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("bench", "[--events N] [--victorialogs | --sink URL] [--scale] [--profile DIR]", stderr)
+	fs := newFlagSet("bench", "[--events N] [--victorialogs | --sink URL] [--scale] [flags]", stdout, stderr)
 	var s benchSettings
 	var sizes string
 	fs.IntVar(&s.events, "events", 200000, "events stored in the simulator")
@@ -62,9 +62,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&s.agent, "agent", "", "akship binary to measure (default: this one; for comparing builds)")
 	fs.StringVar(&s.profileDir, "profile", "", "write CPU and heap profiles of the agent runs into this directory")
 	fs.StringVar(&s.dir, "dir", "", "working directory (default: a temporary one, removed afterwards)")
-	s.release.registerFlags(fs)
-	if err := fs.Parse(args); err != nil {
-		return 2
+	s.release.registerFlags(fs.FlagSet)
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
 	var err error
 	if s.scaleSizes, err = parseSizes(sizes); err != nil || s.victoriaLogs && s.sink != "" {

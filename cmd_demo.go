@@ -32,7 +32,7 @@ type demoSettings struct {
 }
 
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("demo", "[--out DIR]", stderr)
+	fs := newFlagSet("demo", "[flags]", stdout, stderr)
 	var s demoSettings
 	fs.StringVar(&s.out, "out", "akship-demo", "directory for the documents, cursors and dead-letter file")
 	fs.IntVar(&s.events, "events", 5000, "events stored in the simulator")
@@ -40,8 +40,8 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&s.groups, "groups", 25, "groups in the simulator")
 	fs.IntVar(&s.newEvents, "new-events", 100, "events inserted before the second, incremental run")
 	fs.Int64Var(&s.seed, "seed", 1, "simulator seed (same seed, same data)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
 	if err := runDemo(ctx, s, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "akship demo: %v\n", err)
@@ -54,7 +54,7 @@ func runDemo(ctx context.Context, s demoSettings, stdout, stderr io.Writer) erro
 	if err := prepareDemoDir(s.out); err != nil {
 		return err
 	}
-	token := "akship-demo-token"
+	token := simulator.DefaultToken
 	sim, err := simulator.New(simulator.Options{Token: token, Events: s.events, Users: s.users, Groups: s.groups,
 		Seed: s.seed})
 	if err != nil {

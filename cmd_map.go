@@ -23,19 +23,22 @@ func cmdMap(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	return runMap(args, os.Stdin, stdout, stderr)
 }
 
-// runMap maps NDJSON records from in to documents on out: the mapping on
-// its own, for testing a changed program or checking conformance.
+// runMap maps the records from in (NDJSON, pretty-printed records or API
+// pages) to documents on out, one per line: the mapping on its own, for
+// testing a changed program or checking conformance.
 func runMap(args []string, in io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("map", "--dataset {event|user|group} [-c FILE] [--tag TAG]... [--geoip-city FILE] "+
-		"[--geoip-asn FILE] < records.ndjson > documents.ndjson", stderr)
+		"[--geoip-asn FILE] < records.ndjson > documents.ndjson\n\n"+
+		"The input is one raw record per line (NDJSON), pretty-printed records, or whole API pages\n"+
+		"({\"pagination\":…,\"results\":[…]}, as curl saves them), whose results are mapped.", stdout, stderr)
 	dataset := fs.String("dataset", "", "the dataset of the records: event, user or group")
 	path := configFlag(fs)
 	var tags stringList
 	fs.Var(&tags, "tag", "a tag for the documents (repeatable); replaces the default tags")
 	city := fs.String("geoip-city", "", "GeoIP2/GeoLite2 City database for source.geo")
 	asn := fs.String("geoip-asn", "", "GeoLite2 ASN database for source.as")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
 	d := agent.Dataset(*dataset)
 	if !d.Valid() {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,32 +21,14 @@ import (
 	"akship/agent/telemetry"
 )
 
-// newFlagSet returns a flag set that prints its own usage to stderr.
-func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: akship %s %s\n\nFlags:\n", name, synopsis)
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-// configFlag registers -c and --config for the configuration path.
-func configFlag(fs *flag.FlagSet) *string {
-	p := fs.String("config", "", "configuration file (YAML)")
-	fs.StringVar(p, "c", "", "configuration file (shorthand for --config)")
-	return p
-}
-
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("run", "-c FILE [--once]", stderr)
-	withExitCodes(fs)
+	fs := newFlagSet("run", "-c FILE [--once] [flags]", stdout, stderr)
+	withExitCodes(fs.FlagSet)
 	path := configFlag(fs)
 	once := fs.Bool("once", false, "poll every enabled input until caught up, deliver everything, commit the cursors and exit")
 	unmapped := fs.Bool("unmapped", false, "ship records without the ECS mapping (minimal documents; for benchmarks)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
 	if *path == "" {
 		fmt.Fprintln(stderr, "akship run: -c FILE is required (see config.example.yml)")
@@ -219,8 +200,7 @@ func (d *daemon) startMonitor(ctx context.Context, cfg monitor.Config) error {
 	if err := m.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("http.listen: %w", err)
 	}
-	d.monitor, d.http = m, cfg
-	d.log.Info("monitoring endpoint listening", "address", m.Addr())
+	d.monitor, d.http = m, cfg // m logs "monitoring endpoint listening"
 	return nil
 }
 

@@ -9,11 +9,11 @@ import (
 )
 
 func cmdSetup(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("setup", "-c FILE [--dry-run]", stderr)
+	fs := newFlagSet("setup", "-c FILE [--dry-run]", stdout, stderr)
 	path := configFlag(fs)
 	dry := fs.Bool("dry-run", false, "print the requests (method, path, body) instead of sending them")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
 	if *path == "" {
 		fmt.Fprintln(stderr, "akship setup: -c FILE is required")

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,15 +14,12 @@ import (
 )
 
 func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("simulate", "[--listen ADDR] [flags]", stderr)
+	fs := newFlagSet("simulate", "[--listen ADDR] [flags]", stdout, stderr)
 	listen := fs.String("listen", "127.0.0.1:8090", "address to serve the authentik API on")
 	var opts simulator.Options
-	opts.RegisterFlags(fs)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	opts.RegisterFlags(fs.FlagSet)
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
 	sim, err := simulator.New(opts)
 	if err != nil {

@@ -18,11 +18,11 @@ import (
 )
 
 func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("validate", "-c FILE [--connect]", stderr)
+	fs := newFlagSet("validate", "-c FILE [--connect]", stdout, stderr)
 	path := configFlag(fs)
 	connect := fs.Bool("connect", false, "also check that authentik accepts the token and the output answers")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
 	if *path == "" {
 		fmt.Fprintln(stderr, "akship validate: -c FILE is required")

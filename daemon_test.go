@@ -121,7 +121,7 @@ func metricValue(text, series string) float64 {
 }
 
 func TestDaemonEndpointsAndReadiness(t *testing.T) {
-	sim, err := simulator.New(simulator.Options{Token: "t0ken-under-test", Events: 3000, Users: 10, Groups: 3, Seed: 3})
+	sim, err := simulator.New(simulator.Options{Token: testToken, Events: 3000, Users: 10, Groups: 3, Seed: 3})
 	if err != nil {
 		t.Fatal(err)
 	}

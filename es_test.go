@@ -38,7 +38,7 @@ logging:
 	if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("AKSHIP_TEST_TOKEN", "t0ken-under-test")
+	t.Setenv("AKSHIP_TEST_TOKEN", testToken)
 	return p
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"log/slog"
+	"time"
 
 	"golang.org/x/term"
 )
@@ -22,14 +23,36 @@ func newLogger(cfg LoggingConfig, w io.Writer) *slog.Logger {
 		}
 	}
 	if format == "text" {
+		opts.ReplaceAttr = readableDurations
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
 	opts.ReplaceAttr = ecsKeys
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
-// ecsKeys renames slog's built-in keys to their ECS names.
+// readableDurations writes every time.Duration attribute (took, timeout,
+// retry_in, …) as Go duration text ("1.75s", "250ms") instead of slog's
+// bare nanosecond integer, rounded so it stays readable: to the millisecond
+// from one millisecond up, to the microsecond below.
+func readableDurations(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() != slog.KindDuration {
+		return a
+	}
+	d := a.Value.Duration()
+	switch {
+	case d >= time.Millisecond || d <= -time.Millisecond:
+		d = d.Round(time.Millisecond)
+	case d >= time.Microsecond || d <= -time.Microsecond:
+		d = d.Round(time.Microsecond)
+	}
+	a.Value = slog.StringValue(d.String())
+	return a
+}
+
+// ecsKeys renames slog's built-in keys to their ECS names and makes
+// durations readable.
 func ecsKeys(groups []string, a slog.Attr) slog.Attr {
+	a = readableDurations(groups, a)
 	if len(groups) > 0 {
 		return a
 	}

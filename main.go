@@ -10,7 +10,9 @@
 //	akship validate -c akship.yml       check a configuration (--connect: and reachability)
 //	akship setup -c akship.yml          install Elasticsearch templates and lifecycle policy
 //	akship map --dataset event < in     map raw records to ECS documents, one per line
-//	akship version                      print version information
+//	akship healthcheck -c akship.yml    exit 0 when the running akship's /healthz answers 200
+//	akship version, akship --version    print version and commit
+//	akship help COMMAND                 the flags of a command (also: akship COMMAND -h)
 package main
 
 import (
@@ -23,8 +25,16 @@ import (
 	"sort"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version and commit are set at build time (packaging/build.sh):
+//
+//	-ldflags "-X main.version=v1.2.0 -X main.commit=$(git rev-parse HEAD)"
+//
+// Without -X, commit comes from the build information Go records for a
+// build inside a git checkout (vcs.revision).
+var (
+	version = "dev"
+	commit  = ""
+)
 
 // command is one subcommand: it parses its own flags from args and returns
 // the process exit code.
@@ -39,14 +49,15 @@ var commands map[string]command
 
 func init() {
 	commands = map[string]command{
-		"run":      {"collect from authentik and ship (daemon, or --once until caught up)", cmdRun},
-		"demo":     {"run the full pipeline against a built-in authentik simulator", cmdDemo},
-		"simulate": {"serve the authentik API simulator", cmdSimulate},
-		"validate": {"check a configuration file (--connect also checks reachability)", cmdValidate},
-		"version":  {"print version, commit and Go version", cmdVersion},
-		"setup":    {"install the Elasticsearch index templates and lifecycle policy", cmdSetup},
-		"map":      {"map raw authentik records (NDJSON on stdin) to ECS documents (stdout)", cmdMap},
-		"bench":    {"measure a full backfill (mapped and unmapped) against the simulator", cmdBench},
+		"run":         {"collect from authentik and ship (daemon, or --once until caught up)", cmdRun},
+		"demo":        {"run the full pipeline against a built-in authentik simulator", cmdDemo},
+		"simulate":    {"serve the authentik API simulator", cmdSimulate},
+		"validate":    {"check a configuration file (--connect also checks reachability)", cmdValidate},
+		"version":     {"print version, commit and Go version", cmdVersion},
+		"setup":       {"install the Elasticsearch index templates and lifecycle policy", cmdSetup},
+		"map":         {"map raw authentik records or API pages (stdin) to ECS documents (stdout)", cmdMap},
+		"bench":       {"measure a full backfill (mapped and unmapped) against the simulator", cmdBench},
+		"healthcheck": {"ask a running akship's /healthz (the container image's health check)", cmdHealthcheck},
 	}
 }
 
@@ -59,12 +70,18 @@ func main() {
 
 // runCLI dispatches to a subcommand and returns the exit code.
 func runCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	switch args[0] {
+	case "-h", "-help", "--help":
 		usage(stdout)
-		if len(args) == 0 {
-			return 2
-		}
 		return 0
+	case "-version", "--version", "-V":
+		return cmdVersion(ctx, nil, stdout, stderr)
+	case "help":
+		return help(ctx, args[1:], stdout, stderr)
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
@@ -73,6 +90,26 @@ func runCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	return cmd.run(ctx, args[1:], stdout, stderr)
+}
+
+// help prints the usage of the command named in args (all flags), or the
+// list of commands.
+func help(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stdout)
+		return 0
+	}
+	cmd, ok := commands[args[0]]
+	if !ok || args[0] == "version" {
+		if ok {
+			fmt.Fprintf(stdout, "Usage: akship version (or akship --version)\n\n%s.\n", commands["version"].summary)
+			return 0
+		}
+		fmt.Fprintf(stderr, "akship help: unknown command %q\n\n", args[0])
+		usage(stderr)
+		return 2
+	}
+	return cmd.run(ctx, []string{"-h"}, stdout, stderr)
 }
 
 func usage(w io.Writer) {
@@ -84,18 +121,30 @@ func usage(w io.Writer) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-9s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-12s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprintln(w, "\nRun 'akship <command> -h' for the flags of a command.")
+	fmt.Fprintln(w, "\nRun 'akship help <command>' (or 'akship <command> -h') for the flags of a command,")
+	fmt.Fprintln(w, "'akship --version' for the version.")
 }
 
 func cmdVersion(_ context.Context, _ []string, stdout, _ io.Writer) int {
-	commit, modified := "unknown", ""
+	fmt.Fprintf(stdout, "akship %s\ncommit %s\n%s %s/%s\n", version, buildCommit(), runtime.Version(),
+		runtime.GOOS, runtime.GOARCH)
+	return 0
+}
+
+// buildCommit is the commit stamped with -X main.commit, else the one Go
+// recorded (with " (modified)" for uncommitted changes), else "unknown".
+func buildCommit() string {
+	if commit != "" {
+		return commit
+	}
+	rev, modified := "unknown", ""
 	if info, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range info.Settings {
 			switch s.Key {
 			case "vcs.revision":
-				commit = s.Value
+				rev = s.Value
 			case "vcs.modified":
 				if s.Value == "true" {
 					modified = " (modified)"
@@ -103,7 +152,5 @@ func cmdVersion(_ context.Context, _ []string, stdout, _ io.Writer) int {
 			}
 		}
 	}
-	fmt.Fprintf(stdout, "akship %s\ncommit %s%s\n%s %s/%s\n", version, commit, modified, runtime.Version(),
-		runtime.GOOS, runtime.GOARCH)
-	return 0
+	return rev + modified
 }

@@ -26,7 +26,7 @@ type testEnv struct {
 
 func newTestEnv(t *testing.T, events, users, groups int) *testEnv {
 	t.Helper()
-	sim, err := simulator.New(simulator.Options{Token: "t0ken-under-test", Events: events, Users: users,
+	sim, err := simulator.New(simulator.Options{Token: testToken, Events: events, Users: users,
 		Groups: groups, Seed: 7})
 	if err != nil {
 		t.Fatal(err)
@@ -60,7 +60,7 @@ logging:
 	if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("AKSHIP_TEST_TOKEN", "t0ken-under-test")
+	t.Setenv("AKSHIP_TEST_TOKEN", testToken)
 	return p
 }
 
@@ -148,7 +148,7 @@ func TestRunOnceShipsEverythingExactlyOnce(t *testing.T) {
 
 	// 100 new events: the next run ships exactly those, cheaply.
 	req, _ := http.NewRequest(http.MethodPost, env.url+"/_sim/events?count=100", nil)
-	req.Header.Set("Authorization", "Bearer t0ken-under-test")
+	req.Header.Set("Authorization", "Bearer "+testToken)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("inserting events: %v %v", err, resp)
@@ -181,7 +181,7 @@ func TestRunOnceShipsEverythingExactlyOnce(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	t.Setenv("AUTHENTIK_TOKEN", "example")
+	t.Setenv("AUTHENTIK_TOKEN", testToken)
 	if code, out, errOut := run(t, "validate", "-c", "config.example.yml"); code != 0 {
 		t.Fatalf("config.example.yml is invalid (%d): %s %s", code, out, errOut)
 	}
@@ -221,3 +221,7 @@ func TestValidate(t *testing.T) {
 		})
 	}
 }
+
+// testToken is the authentik token of the tests: as long as authentik's
+// API tokens (minTokenLength), which akship requires.
+const testToken = "t0ken-under-test-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH"

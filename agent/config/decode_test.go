@@ -48,7 +48,7 @@ output:
   elasticsearch:
     hosts: ["https://${HOST}:9200", "http://b:9200"]
     api_key: "$${ES_KEY:-x}"
-    headers: {X-Tenant: a, x-empty: "${EMPTY}"}
+    headers: {X-Tenant: a, x-empty: "${EMPTY:-}"}
     workers: 8
     ratio: 0.25
     timeout: 5s
@@ -259,7 +259,7 @@ func TestParseErrors(t *testing.T) {
 		{name: "a scalar", yaml: "hello\n", want: "test.yaml: the configuration must be a mapping"},
 		{name: "a list", yaml: "- a\n", want: "test.yaml: the configuration must be a mapping"},
 		{name: "unclosed list", yaml: "tags: [a, b\n", want: "test.yaml: invalid YAML: line 1: did not find expected ',' or ']'"},
-		{name: "tab indentation", yaml: "output:\n\tfile: {}\n", want: "test.yaml: invalid YAML: line 2: found character that cannot start any token"},
+		{name: "tab indentation", yaml: "output:\n\tfile: {}\n", want: "test.yaml:2: invalid YAML: the line is indented with a tab; YAML does not allow tabs for indentation, use spaces"},
 		{name: "bad indentation", yaml: "a:\n  b: 1\n c: 2\n", want: "test.yaml: invalid YAML: line 2: did not find expected key"},
 		{name: "unknown anchor", yaml: "a: *nope\n", want: `test.yaml: invalid YAML: unknown anchor 'nope' referenced`},
 	}

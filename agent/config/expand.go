@@ -7,8 +7,10 @@ import (
 
 // Expand replaces ${NAME} with the value of environment variable NAME and
 // ${NAME:-default} with default when NAME is unset or empty. "$$" is a
-// literal "$". A reference to an unset variable without a default is an
-// error naming the variable, so a typo never becomes an empty token.
+// literal "$". A reference without a default to a variable that is unset,
+// or set but empty, is an error naming the variable and saying which, so
+// neither a typo nor a forgotten export becomes an empty token. ${NAME:-}
+// accepts an empty value explicitly.
 func Expand(s string, env func(string) (string, bool)) (string, error) {
 	if !strings.Contains(s, "$") {
 		return s, nil
@@ -66,7 +68,8 @@ func lookup(ref string, env func(string) (string, bool)) (string, error) {
 		return def, nil
 	}
 	if ok {
-		return "", nil
+		return "", fmt.Errorf("environment variable %s is set but empty (give it a value, or write ${%s:-} "+
+			"to accept an empty value)", name, name)
 	}
 	return "", fmt.Errorf("environment variable %s is not set (use ${%s:-default} for a fallback)", name, name)
 }

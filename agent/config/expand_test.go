@@ -23,7 +23,8 @@ func TestExpand(t *testing.T) {
 		{in: "${EMPTY:-default}", want: "default"},
 		{in: "${UNSET:-}", want: ""},
 		{in: "${UNSET:-a:-b}", want: "a:-b"},
-		{in: "${EMPTY}", want: ""},
+		{in: "${EMPTY}", wantErr: "environment variable EMPTY is set but empty (give it a value, or write ${EMPTY:-}"},
+		{in: "${EMPTY:-}", want: ""},
 		{in: "${DOLLAR}", want: "$x"}, // a value is not expanded again
 		{in: "$$", want: "$"},
 		{in: "$${A}", want: "${A}"},

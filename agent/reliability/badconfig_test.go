@@ -30,7 +30,7 @@ func TestBadConfigurations(t *testing.T) {
 		return fmt.Sprintf("authentik:\n  url: http://127.0.0.1:1\n%s\noutput:\n  elasticsearch:\n"+
 			"    hosts: [\"http://127.0.0.1:2\"]\nstate:\n  path: %s\n", extra, state)
 	}
-	tok := "  token: abc"
+	tok := "  token: " + testToken
 	tests := []struct {
 		name, yaml string
 		// want are regular expressions the output must match; FILE is the
@@ -40,7 +40,7 @@ func TestBadConfigurations(t *testing.T) {
 		{"empty", "", []string{`FILE: the configuration is empty`}},
 		{"only a comment", "# nothing\n", []string{`FILE: the configuration must be a mapping`}},
 		{"malformed", "authentik: [url\n", []string{`FILE: invalid YAML: line 1`}},
-		{"tab indentation", "authentik:\n\turl: x\n", []string{`FILE: invalid YAML: line 2`}},
+		{"tab indentation", "authentik:\n  url: x\n\ttoken: abc\n", []string{`FILE:3: invalid YAML: the line is indented with a tab; YAML does not allow tabs for indentation, use spaces`}},
 		{"not a mapping", "- a\n- b\n", []string{`FILE: the configuration must be a mapping`}},
 		{"wrong type", base(tok + "\ninputs:\n  events:\n    page_size: many"),
 			[]string{`FILE:6:16: inputs.events.page_size: "many" is not a whole number`}},

@@ -31,7 +31,7 @@ const (
 )
 
 // testToken is the authentik token of most tests.
-const testToken = "reliability-t0ken"
+const testToken = "reliability-t0ken-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ" // as long as authentik's
 
 // gateMode is how the authentik front answers.
 type gateMode int32

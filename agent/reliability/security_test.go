@@ -111,7 +111,7 @@ func (p *echoProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // dead-letter and trace files 0600.
 func TestSecretsStayPrivate(t *testing.T) {
 	skipShort(t)
-	const token = "akshipCanaryAuthentikT0ken-4f9e1c"
+	const token = "akshipCanaryAuthentikT0ken-4f9e1c-0123456789abcdefghijklmnopqrstuvwxyz"
 	const apiKey = "akshipCanaryESApiKey-b71d02=="
 	sim, err := simulator.New(simulator.Options{Token: token, Events: 1500, Users: 20, Groups: 4, Seed: 31})
 	if err != nil {

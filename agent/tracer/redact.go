@@ -54,6 +54,18 @@ func secretName(name string) bool {
 	return false
 }
 
+// MinSecretLength is the shortest registered secret searched for in free
+// text. A shorter one (a test password, "changeme", "example") is too likely
+// to be an ordinary word or part of a host name: scrubbing it would rewrite
+// unrelated text (a token "example" turned authentik.example.com into
+// authentik.[redacted].com). Short secrets are still redacted where a
+// credential can appear: credential headers (Authorization, Cookie, …),
+// query and form parameters and JSON fields named like credentials, and
+// user:password@ in URLs. akship refuses authentik tokens shorter than
+// authentik's own (60 characters), so only Elasticsearch passwords can be
+// this short.
+const MinSecretLength = 16
+
 // secrets is the list of strings registered with AddSecret, with the forms
 // they take once escaped for a URL or a JSON string.
 type secrets struct {
@@ -62,9 +74,10 @@ type secrets struct {
 	r    atomic.Pointer[strings.Replacer]
 }
 
-// add registers a secret and its escaped forms.
+// add registers a secret and its escaped forms; it ignores a secret
+// shorter than MinSecretLength.
 func (s *secrets) add(v string) {
-	if v == "" {
+	if len(v) < MinSecretLength {
 		return
 	}
 	j := jsonEscape(v)

@@ -62,15 +62,15 @@ func TestRedactBody(t *testing.T) {
 
 func TestSecretsEscapedForms(t *testing.T) {
 	var s secrets
-	s.add(`p@ss/w"rd`)
-	s.add("p@ss") // a prefix of the first: the longer one must still go whole
+	s.add(`p@ss/w"rd-of-a-long-secret`)
+	s.add(`p@ss/w"rd-of-a-lo`) // a prefix of the first: the longer one must still go whole
 	s.add("")
 	for in, want := range map[string]string{
-		`x p@ss/w"rd y`:         "x [redacted] y",
-		`x p%40ss%2Fw%22rd y`:   "x [redacted] y",
-		`{"v":"p@ss/w\"rd"}`:    `{"v":"[redacted]"}`,
-		`{"v":"p@ss/w\\\"rd"}`:  `{"v":"[redacted]"}`,
-		"user p@ss and nothing": "user [redacted] and nothing",
+		`x p@ss/w"rd-of-a-long-secret y`:        "x [redacted] y",
+		`x p%40ss%2Fw%22rd-of-a-long-secret y`:  "x [redacted] y",
+		`{"v":"p@ss/w\"rd-of-a-long-secret"}`:   `{"v":"[redacted]"}`,
+		`{"v":"p@ss/w\\\"rd-of-a-long-secret"}`: `{"v":"[redacted]"}`,
+		`user p@ss/w"rd-of-a-lo and nothing`:    "user [redacted] and nothing",
 	} {
 		if got := s.scrub(in); got != want {
 			t.Errorf("scrub(%q) = %q, want %q", in, got, want)
@@ -88,5 +88,30 @@ func TestRedactURLAndHeader(t *testing.T) {
 	if got["Www-Authenticate"][0] != `Bearer error="invalid_token"` || len(got["X-Auth-Token"]) != 1 ||
 		got["X-Auth-Token"][0] != redacted {
 		t.Errorf("redactHeader = %v", got)
+	}
+}
+
+// TestShortSecretsDoNotRewriteText: a short registered secret is an
+// ordinary word as often as not; it must not turn authentik.example.com
+// into authentik.[redacted].com, while the places a credential goes stay
+// redacted.
+func TestShortSecretsDoNotRewriteText(t *testing.T) {
+	var s secrets
+	s.add("example")
+	text := `Get "http://authentik.example.com/api/v3/core/users/?page=1": dial tcp: lookup authentik.example.com: no such host`
+	if got := redactText(text, &s); got != text {
+		t.Errorf("redactText rewrote unrelated text:\n got %s\nwant %s", got, text)
+	}
+	h := redactHeader(http.Header{"Authorization": {"Bearer example"}}, &s)
+	if h["Authorization"][0] != redacted {
+		t.Errorf("Authorization header = %v", h)
+	}
+	u, _ := url.Parse("http://authentik.example.com/x?token=example")
+	if got, want := redactURL(u, &s), "http://authentik.example.com/x?token=[redacted]"; got != want {
+		t.Errorf("redactURL = %s, want %s", got, want)
+	}
+	if got, want := redactBody(`{"token":"example","host":"authentik.example.com"}`, "application/json", &s),
+		`{"token":"[redacted]","host":"authentik.example.com"}`; got != want {
+		t.Errorf("redactBody = %s, want %s", got, want)
 	}
 }

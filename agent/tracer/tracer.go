@@ -81,7 +81,9 @@ func (t *Tracer) Path() string {
 // must never appear in the trace: it is replaced wherever it occurs, also
 // in its URL- and JSON-escaped forms. Register every credential the
 // process holds, not only the wrapped client's own: a response may echo
-// any of them. Empty strings are ignored.
+// any of them. Secrets shorter than MinSecretLength are not searched for
+// in free text (they could be ordinary words); they are redacted only
+// where credentials appear (headers, parameters, JSON fields).
 func (t *Tracer) AddSecret(s string) {
 	if t == nil {
 		return

@@ -17,7 +17,7 @@ import (
 )
 
 // secret is the credential no trace may contain.
-const secret = "s3cr3t"
+const secret = "s3cr3t-0f-the-tracer-tests"
 
 // echoServer answers every request with reply (gzipped when gzipReply is
 // set) and records the bodies it received, decompressed.

@@ -2,7 +2,6 @@ package mapping
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,7 +14,8 @@ import (
 
 // MapNDJSON maps one raw API record per input line (as in the conformance
 // .log files) to one JSON document per output line, in the same order;
-// blank lines are skipped. A line that is not a JSON object still gets its
+// blank lines are skipped. It also accepts pretty-printed records and whole
+// API pages, whose results it maps (see recordReader). A line that is not a JSON object still gets its
 // document (with event.original, error.message and event.kind
 // pipeline_error, so output lines stay aligned with input records) and an
 // error naming the line number is collected; the other lines are mapped
@@ -30,28 +30,27 @@ func MapNDJSON(m *Mapper, d agent.Dataset, r io.Reader, w io.Writer) (mapped int
 	if _, ok := m.datasets[d]; !ok {
 		return 0, fmt.Errorf("unknown dataset %q", d)
 	}
-	in := bufio.NewReaderSize(r, 64<<10)
+	in := newRecordReader(r)
 	out := bufio.NewWriter(w)
 	var enc jsonenc.Encoder
 	var bad []error
-	for line := 1; ; line++ {
-		raw, readErr := in.ReadBytes('\n')
-		if readErr != nil && readErr != io.EOF {
-			return mapped, errors.Join(append(bad, fmt.Errorf("reading line %d failed: %w", line, readErr))...)
-		}
-		if rec := bytes.TrimSpace(raw); len(rec) > 0 {
-			doc, js, err := m.mapDocument(context.Background(), d, rec, time.Now())
-			if err != nil {
-				bad = append(bad, fmt.Errorf("line %d: %w", line, err))
-			}
-			if err := writeDoc(out, &enc, doc, js); err != nil {
-				return mapped, errors.Join(append(bad, fmt.Errorf("writing the document of line %d failed: %w", line, err))...)
-			}
-			mapped++
-		}
+	for {
+		rec, readErr := in.next()
 		if readErr == io.EOF {
 			break
 		}
+		if readErr != nil {
+			_ = out.Flush()
+			return mapped, errors.Join(append(bad, readErr)...)
+		}
+		doc, js, err := m.mapDocument(context.Background(), d, rec.data, time.Now())
+		if err != nil {
+			bad = append(bad, fmt.Errorf("%s: %w", rec.where, err))
+		}
+		if err := writeDoc(out, &enc, doc, js); err != nil {
+			return mapped, errors.Join(append(bad, fmt.Errorf("writing the document of %s failed: %w", rec.where, err))...)
+		}
+		mapped++
 	}
 	if err := out.Flush(); err != nil {
 		bad = append(bad, fmt.Errorf("writing documents failed: %w", err))

@@ -12,7 +12,7 @@ import (
 
 // Defaults used by RegisterFlags and, for zero values, by New.
 const (
-	DefaultToken     = "akship-demo-token"
+	DefaultToken     = "akship-demo-token-0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"
 	DefaultEvents    = 10000
 	DefaultUsers     = 200
 	DefaultGroups    = 20

@@ -83,6 +83,7 @@ func Start(tb testing.TB) *Server {
 		if os.Getenv(EnvRequire) == "1" {
 			tb.Fatal(msg)
 		}
+		noteSkip(tb.Name(), msg)
 		tb.Skip("SKIPPING: " + msg)
 	}
 	s, err := StartBinary(bin, tb.TempDir())
