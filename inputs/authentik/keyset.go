@@ -55,6 +55,10 @@ type keysetWalk struct {
 	newest eventKey
 	count  int
 	total  int
+	// unsafe is set once rows vanished before the position (deletions,
+	// expiry reaching the anchor): from then on every page re-anchors at
+	// page 1, which no deletion can make skip a row.
+	unsafe bool
 }
 
 // keysetSkip describes the known events at and after the anchor: known of
@@ -187,12 +191,13 @@ func (in *EventsInput) stepKeyset(ctx context.Context) (agent.Batch, bool, error
 		if err != nil || !use {
 			return agent.Batch{}, false, err
 		}
-	} else if w.page > 1 && (errors.Is(err, ErrInvalidPage) || err == nil && page.Pagination.Count < w.count) {
+	} else if !w.unsafe && w.page > 1 && (errors.Is(err, ErrInvalidPage) || err == nil && page.Pagination.Count < w.count) {
 		// Rows before our position vanished, so the page may have
-		// slid past some: re-anchor at the newest event handled.
+		// slid past some: re-anchor at the newest event handled, and
+		// from now on at every page.
 		in.opts.Log.Debug("events vanished during the walk; re-anchoring", "input", in.name)
-		w.anchor = w.newest.created.Truncate(time.Second)
-		in.positionKeyset()
+		w.anchor, w.unsafe = w.newest.created.Truncate(time.Second), true
+		w.page, w.skip, w.count = 1, nil, 0
 		return agent.Batch{}, false, nil
 	}
 	finished := false
@@ -313,11 +318,15 @@ func (in *EventsInput) advanceKeyset(last time.Time, finished bool) {
 	}
 	a := last.Truncate(time.Second)
 	recent := in.opts.Now().Sub(w.anchor) < keysetRecent
-	if last.IsZero() || !a.After(w.anchor) || (recent && w.page < keysetMaxDepth) {
+	if last.IsZero() || !a.After(w.anchor) || (recent && w.page < keysetMaxDepth && !w.unsafe) {
 		w.page++
 		return
 	}
 	w.anchor = a
+	if w.unsafe {
+		w.page, w.skip, w.count = 1, nil, 0
+		return
+	}
 	in.positionKeyset()
 }
 

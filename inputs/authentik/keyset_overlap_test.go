@@ -1,6 +1,7 @@
 package authentik
 
 import (
+	"context"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -8,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"akship/inputs/authentik/simulator"
 )
 
 // overlapConfig is the default configuration (overlap 1m) asking for pages
@@ -190,4 +193,42 @@ func TestKeysetDeletionsBehindThePosition(t *testing.T) {
 		present[pk] = true // shipped before they were deleted
 	}
 	assertExactlyOnce(t, all, present)
+}
+
+// TestKeysetWalkWhileExpiryReachesTheAnchor: when retention deletes events
+// at and after the walk's anchor while it pages (expiry faster than the
+// walk), the walk still ends and ships every event that outlived it once.
+func TestKeysetWalkWhileExpiryReachesTheAnchor(t *testing.T) {
+	sim, err := simulator.New(simulator.Options{Token: "secret-token", Events: 3000, Users: 2, Groups: 1, Seed: 6,
+		Version: "2026.8", InsertRate: 300, ExpireRate: 2000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = sim.Run(ctx); close(done) }()
+	store := testStore(t, "")
+	cfg := testEventsConfig(50)
+	var ids []string
+	for range 3 {
+		ids = append(ids, runOnce(t, srv, store, cfg)...)
+		time.Sleep(300 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	ids = append(ids, runOnce(t, srv, store, cfg)...)
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if seen[id] {
+			t.Errorf("event %s shipped twice", id)
+		}
+		seen[id] = true
+	}
+	for pk := range simPresent(sim) {
+		if !seen[pk] {
+			t.Errorf("event %s never shipped", pk)
+		}
+	}
 }
