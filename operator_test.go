@@ -59,7 +59,7 @@ func (r *cliRun) wait(t *testing.T, timeout time.Duration) int {
 // backfill lasts long enough to interrupt.
 func slowEnv(t *testing.T, events int, delay time.Duration) *testEnv {
 	t.Helper()
-	sim, err := simulator.New(simulator.Options{Token: "t0ken-under-test", Events: events, Users: 3, Groups: 2, Seed: 5})
+	sim, err := simulator.New(simulator.Options{Token: "t0ken-under-test-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH", Events: events, Users: 3, Groups: 2, Seed: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func (e *testEnv) writeESConfig(t *testing.T, authentikURL, hosts, pipeline stri
 	t.Helper()
 	cfg := fmt.Sprintf(`authentik:
   url: %s
-  token: t0ken-under-test
+  token: t0ken-under-test-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH
 output:
   elasticsearch:
     hosts: [%s]
@@ -226,7 +226,7 @@ func TestValidateConnectChecksStateAndCreatesNothing(t *testing.T) {
 	dir := t.TempDir()
 	write := func(statePath string) string {
 		p := filepath.Join(dir, "v.yml")
-		cfg := fmt.Sprintf("authentik:\n  url: %s\n  token: t0ken-under-test\noutput:\n  file:\n    path: %s\nstate:\n  path: %s\n",
+		cfg := fmt.Sprintf("authentik:\n  url: %s\n  token: t0ken-under-test-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH\noutput:\n  file:\n    path: %s\nstate:\n  path: %s\n",
 			env.url, filepath.Join(dir, "out", "documents"), statePath)
 		if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
 			t.Fatal(err)
