@@ -1,0 +1,350 @@
+package mapping
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common/ast"
+	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/common/types/ref"
+	"github.com/google/cel-go/common/types/traits"
+	"github.com/google/cel-go/interpreter"
+)
+
+// The engine runs every mapping program (a default, a user's own, an
+// extension) the same way. Compiling walks the checked program's AST once:
+// the chain of cel.bind calls and the map literals with constant keys
+// become a fixed document shape (nodes); what remains, the leaf
+// expressions and the bound values, are planned as separate small CEL
+// programs. Per record each bound value is evaluated once, each leaf once,
+// and the writer (engwrite.go) walks the shape and writes the leaves'
+// values straight into the document's JSON, dropping empty values and
+// collecting failures as it goes. Whatever does not depend on the record
+// (the tags, a table bound to a name, a constant leaf) is evaluated once,
+// when the program is compiled.
+
+// nodeKind says what a node of the document shape is.
+type nodeKind uint8
+
+const (
+	nodeLeaf   nodeKind = iota // an expression evaluated per record
+	nodeObject                 // a map literal with constant string keys
+	nodeBind                   // cel.bind(name, value, body)
+)
+
+// node is one level of a program's document shape.
+type node struct {
+	kind nodeKind
+	step int      // nodeLeaf: the step computing its value
+	keys []string // nodeObject: keys, in encoding order
+	kids []*node  // nodeObject: the values of keys
+	body *node    // nodeBind: the expression the binding holds for
+}
+
+// step is one evaluation of a record: a bound value or a leaf, in the
+// order CEL evaluates them.
+type step struct {
+	prg      cel.Program
+	scope    []binding // names bound where the step is, innermost first
+	bindSlot int       // -1 for a leaf, else the slot the value is bound to
+	constant ref.Val   // set when the value does not depend on the record
+}
+
+// binding is a name bound by cel.bind and the slot holding its value.
+type binding struct {
+	name string
+	slot int
+}
+
+// engine is a compiled program.
+type engine struct {
+	name    string
+	root    *node
+	steps   []step
+	slots   int
+	usesDoc bool // the program reads doc (extensions)
+}
+
+// recordVars are the variables whose value changes from record to record.
+var recordVars = map[string]bool{"record": true, "collected": true, "doc": true}
+
+// compileEngine builds the engine of a checked program. tags is the
+// dataset's tag list, fixed for the engine's lifetime, so values that
+// depend only on it are computed here.
+func compileEngine(env *cel.Env, name string, checked *cel.Ast, tags ref.Val) (*engine, error) {
+	c := &engineCompiler{env: env, checked: checked.NativeRep(), e: &engine{name: name}, tags: tags}
+	root, err := c.node(c.checked.Expr(), nil, map[string]bool{})
+	if err != nil {
+		return nil, fmt.Errorf("planning %s failed: %w", name, err)
+	}
+	c.e.root = root
+	return c.e, nil
+}
+
+type engineCompiler struct {
+	env     *cel.Env
+	checked *ast.AST
+	e       *engine
+	tags    ref.Val
+}
+
+// node compiles expr. scope lists the bindings visible there, innermost
+// first; dynamic holds the bound names whose value depends on the record.
+func (c *engineCompiler) node(expr ast.Expr, scope []binding, dynamic map[string]bool) (*node, error) {
+	if name, init, body, ok := bindParts(expr); ok {
+		slot := c.e.slots
+		c.e.slots++
+		if _, err := c.addStep(init, scope, dynamic, slot); err != nil {
+			return nil, err
+		}
+		inner := append([]binding{{name, slot}}, scope...)
+		dyn := dynamic
+		if c.e.steps[len(c.e.steps)-1].constant == nil || dynamic[name] {
+			dyn = cloneSet(dynamic)
+			dyn[name] = c.e.steps[len(c.e.steps)-1].constant == nil
+		}
+		b, err := c.node(body, inner, dyn)
+		if err != nil {
+			return nil, err
+		}
+		return &node{kind: nodeBind, body: b}, nil
+	}
+	if keys, vals, ok := objectParts(expr); ok {
+		n := &node{kind: nodeObject}
+		kids := make([]*node, len(keys))
+		for i, v := range vals {
+			kid, err := c.node(v, scope, dynamic)
+			if err != nil {
+				return nil, err
+			}
+			kids[i] = kid
+		}
+		order := make([]int, len(keys))
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortFunc(order, func(a, b int) int { return compareKeys(keys[a], keys[b]) })
+		for _, i := range order {
+			n.keys = append(n.keys, keys[i])
+			n.kids = append(n.kids, kids[i])
+		}
+		return n, nil
+	}
+	s, err := c.addStep(expr, scope, dynamic, -1)
+	if err != nil {
+		return nil, err
+	}
+	return &node{kind: nodeLeaf, step: s}, nil
+}
+
+func compareKeys(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func cloneSet(m map[string]bool) map[string]bool {
+	out := make(map[string]bool, len(m)+1)
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// bindParts recognises the comprehension cel.bind expands to.
+func bindParts(expr ast.Expr) (name string, init, body ast.Expr, ok bool) {
+	if expr.Kind() != ast.ComprehensionKind {
+		return "", nil, nil, false
+	}
+	c := expr.AsComprehension()
+	r, step, cond := c.IterRange(), c.LoopStep(), c.LoopCondition()
+	if c.IterVar() != "#unused" || c.HasIterVar2() ||
+		r.Kind() != ast.ListKind || r.AsList().Size() != 0 ||
+		cond.Kind() != ast.LiteralKind || cond.AsLiteral() != types.False ||
+		step.Kind() != ast.IdentKind || step.AsIdent() != c.AccuVar() {
+		return "", nil, nil, false
+	}
+	return c.AccuVar(), c.AccuInit(), c.Result(), true
+}
+
+// objectParts recognises a map literal whose keys are distinct constant
+// strings and whose entries are not optional: a fixed document level.
+func objectParts(expr ast.Expr) (keys []string, vals []ast.Expr, ok bool) {
+	if expr.Kind() != ast.MapKind {
+		return nil, nil, false
+	}
+	for _, e := range expr.AsMap().Entries() {
+		me := e.AsMapEntry()
+		k := me.Key()
+		if me.IsOptional() || k.Kind() != ast.LiteralKind {
+			return nil, nil, false
+		}
+		s, isStr := k.AsLiteral().(types.String)
+		if !isStr || slices.Contains(keys, string(s)) {
+			return nil, nil, false
+		}
+		keys = append(keys, string(s))
+		vals = append(vals, me.Value())
+	}
+	return keys, vals, true
+}
+
+// addStep plans expr as a program of its own and appends its step; when
+// the expression reads nothing that changes per record, its value is
+// computed now.
+func (c *engineCompiler) addStep(expr ast.Expr, scope []binding, dynamic map[string]bool, slot int) (int, error) {
+	sub := ast.NewCheckedAST(ast.NewAST(expr, c.checked.SourceInfo()), c.checked.TypeMap(), c.checked.ReferenceMap())
+	pb, err := ast.ToProto(sub)
+	if err != nil {
+		return 0, err
+	}
+	prg, err := c.env.Program(cel.CheckedExprToAst(pb),
+		cel.EvalOptions(cel.OptOptimize),
+		cel.InterruptCheckFrequency(1000))
+	if err != nil {
+		return 0, err
+	}
+	st := step{prg: prg, scope: scope, bindSlot: slot}
+	if !readsRecord(expr, dynamic) {
+		var consts []ref.Val
+		for _, s := range c.e.steps {
+			if s.bindSlot >= 0 {
+				for len(consts) <= s.bindSlot {
+					consts = append(consts, nil)
+				}
+				consts[s.bindSlot] = s.constant
+			}
+		}
+		for len(consts) < c.e.slots {
+			consts = append(consts, nil)
+		}
+		act := &engineActivation{base: &activation{tags: c.tags}, slots: consts, scope: scope}
+		out, _, err := prg.Eval(act)
+		if err != nil {
+			out = types.WrapErr(err)
+		}
+		st.constant = stable(out)
+	}
+	if identNamed(expr, "doc") {
+		c.e.usesDoc = true
+	}
+	c.e.steps = append(c.e.steps, st)
+	return len(c.e.steps) - 1, nil
+}
+
+// stable returns a constant value in a form that can be shared by every
+// record: converted to the document's value types once, so that reading
+// it later costs no conversion.
+func stable(v ref.Val) ref.Val {
+	if !plainJSON(v) {
+		return v
+	}
+	return adapter.NativeToValue(toNative(v))
+}
+
+// plainJSON reports whether v is made only of values that convert to the
+// document's types and back unchanged.
+func plainJSON(v ref.Val) bool {
+	switch x := v.(type) {
+	case types.String, types.Int, types.Double, types.Bool, types.Null:
+		return true
+	case traits.Mapper:
+		for it := x.Iterator(); it.HasNext() == types.True; {
+			k := it.Next()
+			if _, ok := k.(types.String); !ok || !plainJSON(x.Get(k)) {
+				return false
+			}
+		}
+		return true
+	case traits.Lister:
+		for it := x.Iterator(); it.HasNext() == types.True; {
+			if !plainJSON(it.Next()) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// readsRecord reports whether expr refers to a per-record variable or to a
+// bound name whose value depends on the record. Names shadowed by a
+// comprehension inside expr are counted too, which only costs folding.
+func readsRecord(expr ast.Expr, dynamic map[string]bool) bool {
+	found := false
+	ast.PostOrderVisit(expr, ast.NewExprVisitor(func(e ast.Expr) {
+		if e.Kind() == ast.IdentKind {
+			name := e.AsIdent()
+			if recordVars[name] || dynamic[name] {
+				found = true
+			}
+		}
+	}))
+	return found
+}
+
+func identNamed(expr ast.Expr, name string) bool {
+	found := false
+	ast.PostOrderVisit(expr, ast.NewExprVisitor(func(e ast.Expr) {
+		if e.Kind() == ast.IdentKind && e.AsIdent() == name {
+			found = true
+		}
+	}))
+	return found
+}
+
+// engineActivation resolves a step's variables: the names bound where the
+// step is, then the program's inputs.
+type engineActivation struct {
+	base  *activation
+	slots []ref.Val
+	scope []binding
+}
+
+// ResolveName implements interpreter.Activation.
+func (a *engineActivation) ResolveName(name string) (any, bool) {
+	for _, b := range a.scope {
+		if b.name == name {
+			return a.slots[b.slot], true
+		}
+	}
+	return a.base.ResolveName(name)
+}
+
+// Parent implements interpreter.Activation.
+func (a *engineActivation) Parent() interpreter.Activation { return nil }
+
+// run evaluates every step of a record: vals[i] is step i's value. err is
+// the first error of a leaf, in CEL's evaluation order, which fails the
+// program as a whole; a bound value's error only matters where it is used.
+func (e *engine) run(base *activation, vals []ref.Val, slots []ref.Val) error {
+	act := engineActivation{base: base, slots: slots}
+	var first error
+	for i := range e.steps {
+		s := &e.steps[i]
+		v := s.constant
+		if v == nil {
+			act.scope = s.scope
+			out, _, err := s.prg.Eval(&act)
+			if err != nil {
+				out = types.WrapErr(err)
+			}
+			v = out
+		}
+		vals[i] = v
+		if s.bindSlot >= 0 {
+			slots[s.bindSlot] = v
+			continue
+		}
+		if errVal, isErr := v.(*types.Err); isErr && first == nil {
+			first = errVal
+			break
+		}
+	}
+	return first
+}

@@ -1,0 +1,167 @@
+package mapping
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/common/types/ref"
+
+	"akship/agent"
+)
+
+// engineState is what mapping one record needs besides the engines:
+// their evaluated steps and bound values, and the writer. It is reused
+// across records through a pool.
+type engineState struct {
+	vals, slots       []ref.Val
+	extVals, extSlots []ref.Val
+	w                 engWriter
+}
+
+// maxPooledBuffer keeps a rare huge document from pinning its buffer.
+const maxPooledBuffer = 1 << 20
+
+func (dm *datasetMapper) state() *engineState {
+	if st, ok := dm.states.Get().(*engineState); ok {
+		return st
+	}
+	st := &engineState{
+		vals:  make([]ref.Val, len(dm.program.eng.steps)),
+		slots: make([]ref.Val, dm.program.eng.slots),
+	}
+	if dm.extend != nil {
+		st.extVals = make([]ref.Val, len(dm.extend.eng.steps))
+		st.extSlots = make([]ref.Val, dm.extend.eng.slots)
+	}
+	return st
+}
+
+func (dm *datasetMapper) release(st *engineState) {
+	clear(st.vals)
+	clear(st.slots)
+	clear(st.extVals)
+	clear(st.extSlots)
+	if cap(st.w.b) <= maxPooledBuffer {
+		dm.states.Put(st)
+	}
+}
+
+// mapJSON maps one record with the dataset's engines and returns the
+// finished document's JSON in a new slice with agent.FieldsJSONSpare bytes
+// of capacity to spare. The error is as Map's.
+func (dm *datasetMapper) mapJSON(raw []byte, collected time.Time) ([]byte, error) {
+	st := dm.state()
+	defer dm.release(st)
+	var pre []*Failure // failures that land in no field
+	record, original, decodeErr := decodeRecord(raw)
+	if decodeErr != nil {
+		pre = append(pre, fail("%v", decodeErr))
+		record = map[string]any{}
+	}
+	act := &activation{
+		record:    adapter.NativeToValue(record),
+		tags:      dm.tagsVal,
+		collected: types.Timestamp{Time: collected},
+	}
+	base, evalErr := dm.program.evalLayer(act, st.vals, st.slots)
+	ls := [3]layer{base}
+	n := 1
+	if evalErr != nil {
+		ls[0] = layer{v: map[string]any{}}
+	} else if dm.extend != nil {
+		if dm.extend.eng.usesDoc {
+			act.doc = adapter.NativeToValue(materialise(base))
+		}
+		ext, err := dm.extend.evalLayer(act, st.extVals, st.extSlots)
+		if err == nil {
+			ls[n] = ext
+			n++
+		}
+		evalErr = err
+	}
+	if evalErr != nil {
+		pre = append(pre, fail("%v", evalErr))
+	}
+	w := &st.w
+	dm.write(w, ls, n, pre, original, collected, nil)
+	if len(w.f.failures) > 0 {
+		msgs := w.f.messages()
+		dm.write(w, ls, n, pre, original, collected, msgs)
+	}
+	js := append(make([]byte, 0, len(w.b)+agent.FieldsJSONSpare), w.b...)
+	switch {
+	case decodeErr != nil && evalErr != nil:
+		return js, fmt.Errorf("%w (and %v)", decodeErr, evalErr)
+	case decodeErr != nil:
+		return js, decodeErr
+	}
+	return js, evalErr
+}
+
+// write writes the document: the layers ls[:n] under the finishing fields.
+// msgs are the failures' messages, known from a first pass.
+func (dm *datasetMapper) write(w *engWriter, ls [3]layer, n int, pre []*Failure, original string, collected time.Time, msgs []string) {
+	w.reset()
+	for _, f := range pre {
+		w.f.add(f)
+	}
+	event := map[string]any{"dataset": dm.dataset}
+	if original != "" {
+		event["original"] = original
+	}
+	fin := map[string]any{
+		"@timestamp": timestampDefault(formatDate(collected)),
+		"event":      event,
+		"tags":       finalTags{tags: dm.tags, failed: len(msgs) > 0},
+	}
+	if len(msgs) > 0 {
+		event["kind"] = "pipeline_error"
+		fin["error"] = map[string]any{"message": errorMessages(msgs)}
+	}
+	ls[n] = layer{v: fin, fin: true}
+	if !w.layers(ls[:n+1]) {
+		w.b = append(w.b, "{}"...)
+	}
+}
+
+// evalLayer runs a compiled program's engine on a record and returns its
+// document as a layer.
+func (c *compiled) evalLayer(act *activation, vals, slots []ref.Val) (layer, error) {
+	if err := c.eng.run(act, vals, slots); err != nil {
+		return layer{}, fmt.Errorf("%w: %s: %v", ErrEvaluation, c.name, err)
+	}
+	l := resolve(c.eng.root, vals)
+	if !l.object() {
+		root := c.eng.root
+		for root.kind == nodeBind {
+			root = root.body
+		}
+		return layer{}, fmt.Errorf("%w: %s returned %s, not a map", ErrEvaluation, c.name,
+			vals[root.step].Type().TypeName())
+	}
+	return l, nil
+}
+
+// materialise builds the document of maps a layer stands for (doc for an
+// extension), before empty values are dropped.
+func materialise(l layer) map[string]any {
+	if l.n == nil {
+		m, _ := l.v.(map[string]any)
+		return m
+	}
+	out := make(map[string]any, len(l.n.keys))
+	for i, k := range l.n.keys {
+		kid := resolve(l.n.kids[i], l.ev)
+		if kid.n != nil {
+			out[k] = materialise(kid)
+		} else {
+			out[k] = kid.v
+		}
+	}
+	return out
+}
+
+// statePool is the pool type of a dataset's engine states.
+type statePool = sync.Pool

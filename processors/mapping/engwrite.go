@@ -1,0 +1,413 @@
+package mapping
+
+import (
+	"strconv"
+
+	"github.com/google/cel-go/common/types/ref"
+
+	"akship/internal/jsonenc"
+)
+
+// The writer turns an engine's evaluated document into JSON in one walk,
+// doing what finish and the extension's merge do to a document of maps
+// (see finish.go, deepMerge): a document is written as layers, the
+// program's document, the extension's patch over it, and the finishing
+// fields over both. Where every layer has an object at a key, the objects
+// merge; otherwise the last layer's value replaces the others. Empty values
+// (null, "", [] and {}) are dropped as they are written, failures are
+// collected with the fields they were removed from, and keys come in
+// byte order, so the bytes are those the Elasticsearch output's encoder
+// gives for the document of maps.
+
+// layer is a value of one layer of the document.
+type layer struct {
+	n   *node     // a fixed object of an engine's shape, or nil
+	ev  []ref.Val // the engine's evaluated steps, with n
+	v   any       // the value, when n is nil
+	fin bool      // part of the finishing fields (see finishing values)
+}
+
+// The finishing values that are not plain: each combines with the layers
+// below it as finish does.
+type (
+	// timestampDefault is written when the layers below hold nothing.
+	timestampDefault string
+	// finalTags are the configured tags, then the document's own, then
+	// preserve_original_event when anything failed.
+	finalTags struct {
+		tags   []string
+		failed bool
+	}
+	// errorMessages are added after the document's own error.message.
+	errorMessages []string
+)
+
+// resolve returns the layer of a node: a fixed object, or a leaf's value.
+func resolve(n *node, ev []ref.Val) layer {
+	for n.kind == nodeBind {
+		n = n.body
+	}
+	if n.kind == nodeLeaf {
+		return layer{v: toNative(ev[n.step])}
+	}
+	return layer{n: n, ev: ev}
+}
+
+func (l layer) object() bool {
+	if l.n != nil {
+		return true
+	}
+	_, ok := l.v.(map[string]any)
+	return ok
+}
+
+// engWriter writes documents; it is reused, one document at a time.
+type engWriter struct {
+	b       []byte
+	f       finisher
+	enc     jsonenc.Encoder
+	entries []mergeEntry
+}
+
+// mergeEntry is a key of a merged object and its value in each layer
+// that has it, in layer order.
+type mergeEntry struct {
+	k  string
+	ls [3]layer
+	n  int
+}
+
+func (w *engWriter) reset() {
+	w.b = w.b[:0]
+	w.f = finisher{}
+	w.f.path = w.f.stack[:0]
+}
+
+// scratch walks layers for their failures without writing them.
+func (w *engWriter) scratch(ls []layer) {
+	mark := len(w.b)
+	w.layers(ls)
+	w.b = w.b[:mark]
+}
+
+// layers writes the merged value of ls and reports whether anything was
+// written (false for an empty value).
+func (w *engWriter) layers(ls []layer) bool {
+	last := ls[len(ls)-1]
+	lower := ls[:len(ls)-1]
+	if last.fin {
+		switch x := last.v.(type) {
+		case timestampDefault:
+			if len(lower) > 0 && w.layers(lower) {
+				return true
+			}
+			w.b = jsonenc.AppendString(w.b, string(x))
+			return true
+		case finalTags:
+			return w.tags(lower, x)
+		case errorMessages:
+			return w.messages(lower, x)
+		}
+		// finish replaces what is not an object, after cleaning it.
+		if len(lower) > 0 && !lower[len(lower)-1].object() {
+			w.scratch(lower)
+			ls = ls[len(ls)-1:]
+		}
+	}
+	if !last.object() {
+		return w.value(last.v)
+	}
+	j := len(ls) - 1
+	for j > 0 && ls[j-1].object() {
+		j--
+	}
+	if j == len(ls)-1 && !last.fin {
+		if last.n != nil {
+			return w.fixed(last.n, last.ev, last.fin)
+		}
+		return w.value(last.v)
+	}
+	return w.merged(ls[j:])
+}
+
+// fixed writes an object of an engine's shape.
+func (w *engWriter) fixed(n *node, ev []ref.Val, fin bool) bool {
+	start := len(w.b)
+	w.b = append(w.b, '{')
+	count := 0
+	for i, k := range n.keys {
+		mark := len(w.b)
+		if count > 0 {
+			w.b = append(w.b, ',')
+		}
+		w.b = jsonenc.AppendString(w.b, k)
+		w.b = append(w.b, ':')
+		kid := resolve(n.kids[i], ev)
+		kid.fin = fin
+		w.f.path = append(w.f.path, k)
+		ok := w.layers([]layer{kid})
+		w.f.path = w.f.path[:len(w.f.path)-1]
+		if ok {
+			count++
+		} else {
+			w.b = w.b[:mark]
+		}
+	}
+	if count == 0 {
+		w.b = w.b[:start]
+		return false
+	}
+	w.b = append(w.b, '}')
+	return true
+}
+
+// merged writes the deep merge of objects, later layers winning.
+func (w *engWriter) merged(ls []layer) bool {
+	start := len(w.entries)
+	for _, l := range ls {
+		if l.n != nil {
+			for i, k := range l.n.keys {
+				kid := resolve(l.n.kids[i], l.ev)
+				kid.fin = l.fin
+				w.addEntry(start, k, kid)
+			}
+			continue
+		}
+		for k, v := range l.v.(map[string]any) {
+			w.addEntry(start, k, layer{v: v, fin: l.fin})
+		}
+	}
+	sortMergeEntries(w.entries[start:])
+	out := len(w.b)
+	w.b = append(w.b, '{')
+	count := 0
+	for i := start; i < len(w.entries); i++ {
+		e := w.entries[i]
+		mark := len(w.b)
+		if count > 0 {
+			w.b = append(w.b, ',')
+		}
+		w.b = jsonenc.AppendString(w.b, e.k)
+		w.b = append(w.b, ':')
+		w.f.path = append(w.f.path, e.k)
+		ok := w.layers(e.ls[:e.n])
+		w.f.path = w.f.path[:len(w.f.path)-1]
+		if ok {
+			count++
+		} else {
+			w.b = w.b[:mark]
+		}
+	}
+	clear(w.entries[start:])
+	w.entries = w.entries[:start]
+	if count == 0 {
+		w.b = w.b[:out]
+		return false
+	}
+	w.b = append(w.b, '}')
+	return true
+}
+
+func (w *engWriter) addEntry(start int, k string, l layer) {
+	for i := start; i < len(w.entries); i++ {
+		if w.entries[i].k == k {
+			e := &w.entries[i]
+			e.ls[e.n] = l
+			e.n++
+			return
+		}
+	}
+	w.entries = append(w.entries, mergeEntry{k: k, ls: [3]layer{l}, n: 1})
+}
+
+func sortMergeEntries(es []mergeEntry) {
+	for i := 1; i < len(es); i++ {
+		for j := i; j > 0 && es[j].k < es[j-1].k; j-- {
+			es[j], es[j-1] = es[j-1], es[j]
+		}
+	}
+}
+
+// value writes a document value without its empty values (see
+// finisher.clean, whose rules it follows).
+func (w *engWriter) value(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return false
+	case string:
+		if x == "" {
+			return false
+		}
+		w.b = jsonenc.AppendString(w.b, x)
+		return true
+	case bool:
+		w.b = strconv.AppendBool(w.b, x)
+		return true
+	case int64:
+		w.b = strconv.AppendInt(w.b, x, 10)
+		return true
+	case float64:
+		b, err := jsonenc.AppendFloat(w.b, x, 64)
+		if err != nil {
+			w.f.add(fail("a computed number is not finite: %v", x))
+			return false
+		}
+		w.b = b
+		return true
+	case map[string]any:
+		return w.object(x)
+	case []any:
+		return w.list(x)
+	case *Failure:
+		w.f.add(x)
+		w.f.record(x)
+		return false
+	}
+	return w.value(native(v))
+}
+
+func (w *engWriter) object(m map[string]any) bool {
+	entries := w.enc.Sorted(m)
+	defer w.enc.Release(entries)
+	start := len(w.b)
+	w.b = append(w.b, '{')
+	count := 0
+	for _, e := range entries {
+		mark := len(w.b)
+		if count > 0 {
+			w.b = append(w.b, ',')
+		}
+		w.b = jsonenc.AppendString(w.b, e.K)
+		w.b = append(w.b, ':')
+		w.f.path = append(w.f.path, e.K)
+		ok := w.value(e.V)
+		w.f.path = w.f.path[:len(w.f.path)-1]
+		if ok {
+			count++
+		} else {
+			w.b = w.b[:mark]
+		}
+	}
+	if count == 0 {
+		w.b = w.b[:start]
+		return false
+	}
+	w.b = append(w.b, '}')
+	return true
+}
+
+func (w *engWriter) list(l []any) bool {
+	start := len(w.b)
+	w.b = append(w.b, '[')
+	count := 0
+	for _, v := range l {
+		mark := len(w.b)
+		if count > 0 {
+			w.b = append(w.b, ',')
+		}
+		if w.value(v) {
+			count++
+		} else {
+			w.b = w.b[:mark]
+		}
+	}
+	if count == 0 {
+		w.b = w.b[:start]
+		return false
+	}
+	w.b = append(w.b, ']')
+	return true
+}
+
+// below is the value the layers under a finishing value hold at its key
+// (nil when they hold an object or nothing): what finish reads there.
+func below(lower []layer) any {
+	if len(lower) == 0 || lower[len(lower)-1].object() {
+		return nil
+	}
+	return lower[len(lower)-1].v
+}
+
+// tags writes the document's tags as finish sets them.
+func (w *engWriter) tags(lower []layer, t finalTags) bool {
+	var all []string
+	add := func(s string) {
+		for _, have := range all {
+			if have == s {
+				return
+			}
+		}
+		all = append(all, s)
+	}
+	for _, s := range t.tags {
+		add(s)
+	}
+	if len(lower) > 0 {
+		w.scratch(lower)
+		if own, ok := below(lower).([]any); ok {
+			for _, v := range own {
+				if s, ok := native(v).(string); ok && s != "" {
+					add(s)
+				}
+			}
+		}
+	}
+	if t.failed {
+		add("preserve_original_event")
+	}
+	if len(all) == 0 {
+		return false
+	}
+	w.b = append(w.b, '[')
+	for i, s := range all {
+		if i > 0 {
+			w.b = append(w.b, ',')
+		}
+		w.b = jsonenc.AppendString(w.b, s)
+	}
+	w.b = append(w.b, ']')
+	return true
+}
+
+// messages writes error.message: the document's own message(s), then the
+// failures' (a string when there is one in all).
+func (w *engWriter) messages(lower []layer, msgs errorMessages) bool {
+	start := len(w.b)
+	w.b = append(w.b, '[')
+	count := 0
+	if len(lower) > 0 {
+		switch prev := below(lower).(type) {
+		case string:
+			if w.value(prev) {
+				count++
+			}
+		case []any:
+			for _, v := range prev {
+				mark := len(w.b)
+				if count > 0 {
+					w.b = append(w.b, ',')
+				}
+				if w.value(v) {
+					count++
+				} else {
+					w.b = w.b[:mark]
+				}
+			}
+		default:
+			w.scratch(lower)
+		}
+	}
+	if count == 0 && len(msgs) == 1 {
+		w.b = jsonenc.AppendString(w.b[:start], msgs[0])
+		return true
+	}
+	for _, m := range msgs {
+		if count > 0 {
+			w.b = append(w.b, ',')
+		}
+		w.b = jsonenc.AppendString(w.b, m)
+		count++
+	}
+	w.b = append(w.b, ']')
+	return true
+}
