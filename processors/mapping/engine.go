@@ -3,6 +3,7 @@ package mapping
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/ast"
@@ -46,6 +47,7 @@ type node struct {
 // order CEL evaluates them.
 type step struct {
 	prg      cel.Program
+	fast     vfn       // the expression as Go closures, when it compiles (leafc.go)
 	scope    []binding // names bound where the step is, innermost first
 	bindSlot int       // -1 for a leaf, else the slot the value is bound to
 	constant ref.Val   // set when the value does not depend on the record
@@ -63,7 +65,9 @@ type engine struct {
 	root    *node
 	steps   []step
 	slots   int
+	locals  int  // the most locals a step's closures use
 	usesDoc bool // the program reads doc (extensions)
+	tags    any  // the tags, as closures read them
 }
 
 // recordVars are the variables whose value changes from record to record.
@@ -72,8 +76,8 @@ var recordVars = map[string]bool{"record": true, "collected": true, "doc": true}
 // compileEngine builds the engine of a checked program. tags is the
 // dataset's tag list, fixed for the engine's lifetime, so values that
 // depend only on it are computed here.
-func compileEngine(env *cel.Env, name string, checked *cel.Ast, tags ref.Val) (*engine, error) {
-	c := &engineCompiler{env: env, checked: checked.NativeRep(), e: &engine{name: name}, tags: tags}
+func compileEngine(env *cel.Env, name string, checked *cel.Ast, tags ref.Val, e enrichers) (*engine, error) {
+	c := &engineCompiler{env: env, checked: checked.NativeRep(), e: &engine{name: name, tags: toNative(tags)}, tags: tags, enrich: e}
 	root, err := c.node(c.checked.Expr(), nil, map[string]bool{})
 	if err != nil {
 		return nil, fmt.Errorf("planning %s failed: %w", name, err)
@@ -87,6 +91,7 @@ type engineCompiler struct {
 	checked *ast.AST
 	e       *engine
 	tags    ref.Val
+	enrich  enrichers
 }
 
 // node compiles expr. scope lists the bindings visible there, innermost
@@ -211,17 +216,11 @@ func (c *engineCompiler) addStep(expr ast.Expr, scope []binding, dynamic map[str
 	}
 	st := step{prg: prg, scope: scope, bindSlot: slot}
 	if !readsRecord(expr, dynamic) {
-		var consts []ref.Val
+		consts := make([]any, c.e.slots)
 		for _, s := range c.e.steps {
 			if s.bindSlot >= 0 {
-				for len(consts) <= s.bindSlot {
-					consts = append(consts, nil)
-				}
 				consts[s.bindSlot] = s.constant
 			}
-		}
-		for len(consts) < c.e.slots {
-			consts = append(consts, nil)
 		}
 		act := &engineActivation{base: &activation{tags: c.tags}, slots: consts, scope: scope}
 		out, _, err := prg.Eval(act)
@@ -232,6 +231,11 @@ func (c *engineCompiler) addStep(expr ast.Expr, scope []binding, dynamic map[str
 	}
 	if identNamed(expr, "doc") {
 		c.e.usesDoc = true
+	}
+	if st.constant == nil {
+		lc := &leafCompiler{checked: c.checked, e: c.enrich, scope: scope}
+		st.fast = lc.value(expr)
+		c.e.locals = max(c.e.locals, lc.maxLoc)
 	}
 	c.e.steps = append(c.e.steps, st)
 	return len(c.e.steps) - 1, nil
@@ -302,7 +306,7 @@ func identNamed(expr ast.Expr, name string) bool {
 // step is, then the program's inputs.
 type engineActivation struct {
 	base  *activation
-	slots []ref.Val
+	slots []any
 	scope []binding
 }
 
@@ -322,13 +326,31 @@ func (a *engineActivation) Parent() interpreter.Activation { return nil }
 // run evaluates every step of a record: vals[i] is step i's value. err is
 // the first error of a leaf, in CEL's evaluation order, which fails the
 // program as a whole; a bound value's error only matters where it is used.
-func (e *engine) run(base *activation, vals []ref.Val, slots []ref.Val) error {
-	act := engineActivation{base: base, slots: slots}
-	var first error
+// A step's closures run first; where they give up, cel-go evaluates it.
+func (e *engine) run(base *activation, record map[string]any, collected time.Time, rs *runState) error {
+	act := engineActivation{base: base, slots: rs.slots}
+	lc := &rs.lc
+	*lc = lctx{record: record, tags: e.tags, collected: collected, slots: rs.slots,
+		locals: lc.locals[:0], present: lc.present[:0]}
+	for len(lc.locals) < e.locals {
+		lc.locals = append(lc.locals, nil)
+		lc.present = append(lc.present, false)
+	}
+	lc.locals, lc.present = lc.locals[:e.locals], lc.present[:e.locals]
 	for i := range e.steps {
 		s := &e.steps[i]
-		v := s.constant
-		if v == nil {
+		var v any
+		switch {
+		case s.constant != nil:
+			v = s.constant
+		case s.fast != nil:
+			out, ok := s.fast(lc)
+			if _, isType := out.(celType); ok && !isType {
+				v = out
+				break
+			}
+			fallthrough
+		default:
 			act.scope = s.scope
 			out, _, err := s.prg.Eval(&act)
 			if err != nil {
@@ -336,15 +358,31 @@ func (e *engine) run(base *activation, vals []ref.Val, slots []ref.Val) error {
 			}
 			v = out
 		}
-		vals[i] = v
+		rs.vals[i] = v
 		if s.bindSlot >= 0 {
-			slots[s.bindSlot] = v
+			rs.slots[s.bindSlot] = v
 			continue
 		}
-		if errVal, isErr := v.(*types.Err); isErr && first == nil {
-			first = errVal
-			break
+		if errVal, isErr := v.(*types.Err); isErr {
+			return errVal
 		}
 	}
-	return first
+	return nil
+}
+
+// runState is one record's evaluation of an engine.
+type runState struct {
+	vals, slots []any
+	lc          lctx
+}
+
+func newRunState(e *engine) runState {
+	return runState{vals: make([]any, len(e.steps)), slots: make([]any, e.slots)}
+}
+
+func (rs *runState) clear() {
+	clear(rs.vals)
+	clear(rs.slots)
+	clear(rs.lc.locals[:cap(rs.lc.locals)])
+	rs.lc = lctx{locals: rs.lc.locals[:0], present: rs.lc.present[:0]}
 }

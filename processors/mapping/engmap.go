@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/google/cel-go/common/types"
-	"github.com/google/cel-go/common/types/ref"
 
 	"akship/agent"
 )
@@ -15,9 +14,8 @@ import (
 // their evaluated steps and bound values, and the writer. It is reused
 // across records through a pool.
 type engineState struct {
-	vals, slots       []ref.Val
-	extVals, extSlots []ref.Val
-	w                 engWriter
+	prog, ext runState
+	w         engWriter
 }
 
 // maxPooledBuffer keeps a rare huge document from pinning its buffer.
@@ -27,22 +25,16 @@ func (dm *datasetMapper) state() *engineState {
 	if st, ok := dm.states.Get().(*engineState); ok {
 		return st
 	}
-	st := &engineState{
-		vals:  make([]ref.Val, len(dm.program.eng.steps)),
-		slots: make([]ref.Val, dm.program.eng.slots),
-	}
+	st := &engineState{prog: newRunState(dm.program.eng)}
 	if dm.extend != nil {
-		st.extVals = make([]ref.Val, len(dm.extend.eng.steps))
-		st.extSlots = make([]ref.Val, dm.extend.eng.slots)
+		st.ext = newRunState(dm.extend.eng)
 	}
 	return st
 }
 
 func (dm *datasetMapper) release(st *engineState) {
-	clear(st.vals)
-	clear(st.slots)
-	clear(st.extVals)
-	clear(st.extSlots)
+	st.prog.clear()
+	st.ext.clear()
 	if cap(st.w.b) <= maxPooledBuffer {
 		dm.states.Put(st)
 	}
@@ -65,7 +57,7 @@ func (dm *datasetMapper) mapJSON(raw []byte, collected time.Time) ([]byte, error
 		tags:      dm.tagsVal,
 		collected: types.Timestamp{Time: collected},
 	}
-	base, evalErr := dm.program.evalLayer(act, st.vals, st.slots)
+	base, evalErr := dm.program.evalLayer(act, record, collected, &st.prog)
 	ls := [3]layer{base}
 	n := 1
 	if evalErr != nil {
@@ -74,7 +66,7 @@ func (dm *datasetMapper) mapJSON(raw []byte, collected time.Time) ([]byte, error
 		if dm.extend.eng.usesDoc {
 			act.doc = adapter.NativeToValue(materialise(base))
 		}
-		ext, err := dm.extend.evalLayer(act, st.extVals, st.extSlots)
+		ext, err := dm.extend.evalLayer(act, record, collected, &st.ext)
 		if err == nil {
 			ls[n] = ext
 			n++
@@ -128,8 +120,9 @@ func (dm *datasetMapper) write(w *engWriter, ls [3]layer, n int, pre []*Failure,
 
 // evalLayer runs a compiled program's engine on a record and returns its
 // document as a layer.
-func (c *compiled) evalLayer(act *activation, vals, slots []ref.Val) (layer, error) {
-	if err := c.eng.run(act, vals, slots); err != nil {
+func (c *compiled) evalLayer(act *activation, record map[string]any, collected time.Time, rs *runState) (layer, error) {
+	vals := rs.vals
+	if err := c.eng.run(act, record, collected, rs); err != nil {
 		return layer{}, fmt.Errorf("%w: %s: %v", ErrEvaluation, c.name, err)
 	}
 	l := resolve(c.eng.root, vals)
@@ -139,7 +132,7 @@ func (c *compiled) evalLayer(act *activation, vals, slots []ref.Val) (layer, err
 			root = root.body
 		}
 		return layer{}, fmt.Errorf("%w: %s returned %s, not a map", ErrEvaluation, c.name,
-			vals[root.step].Type().TypeName())
+			adapter.NativeToValue(vals[root.step]).Type().TypeName())
 	}
 	return l, nil
 }

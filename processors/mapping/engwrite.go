@@ -3,8 +3,6 @@ package mapping
 import (
 	"strconv"
 
-	"github.com/google/cel-go/common/types/ref"
-
 	"akship/internal/jsonenc"
 )
 
@@ -21,10 +19,10 @@ import (
 
 // layer is a value of one layer of the document.
 type layer struct {
-	n   *node     // a fixed object of an engine's shape, or nil
-	ev  []ref.Val // the engine's evaluated steps, with n
-	v   any       // the value, when n is nil
-	fin bool      // part of the finishing fields (see finishing values)
+	n   *node // a fixed object of an engine's shape, or nil
+	ev  []any // the engine's evaluated steps, with n
+	v   any   // the value, when n is nil
+	fin bool  // part of the finishing fields (see finishing values)
 }
 
 // The finishing values that are not plain: each combines with the layers
@@ -43,12 +41,12 @@ type (
 )
 
 // resolve returns the layer of a node: a fixed object, or a leaf's value.
-func resolve(n *node, ev []ref.Val) layer {
+func resolve(n *node, ev []any) layer {
 	for n.kind == nodeBind {
 		n = n.body
 	}
 	if n.kind == nodeLeaf {
-		return layer{v: toNative(ev[n.step])}
+		return layer{v: native(ev[n.step])}
 	}
 	return layer{n: n, ev: ev}
 }
@@ -131,7 +129,7 @@ func (w *engWriter) layers(ls []layer) bool {
 }
 
 // fixed writes an object of an engine's shape.
-func (w *engWriter) fixed(n *node, ev []ref.Val, fin bool) bool {
+func (w *engWriter) fixed(n *node, ev []any, fin bool) bool {
 	start := len(w.b)
 	w.b = append(w.b, '{')
 	count := 0
@@ -262,8 +260,15 @@ func (w *engWriter) value(v any) bool {
 		w.f.add(x)
 		w.f.record(x)
 		return false
+	case celType:
+		return w.value(string(x))
 	}
-	return w.value(native(v))
+	nv := native(v)
+	switch nv.(type) {
+	case nil, string, bool, int64, float64, map[string]any, []any, *Failure:
+		return w.value(nv)
+	}
+	return false
 }
 
 func (w *engWriter) object(m map[string]any) bool {

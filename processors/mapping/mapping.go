@@ -88,7 +88,7 @@ func newDatasetMapper(d agent.Dataset, dc DatasetConfig, e enrichers) (*datasetM
 	if err != nil {
 		return nil, err
 	}
-	if dm.program, err = compile(env, name, src, dm.tagsVal); err != nil {
+	if dm.program, err = compile(env, name, src, dm.tagsVal, e); err != nil {
 		return nil, err
 	}
 	src, name, err = source(d, "extend", dc.Extend, dc.ExtendFile, func() (string, string, error) {
@@ -103,7 +103,7 @@ func newDatasetMapper(d agent.Dataset, dc DatasetConfig, e enrichers) (*datasetM
 	if env, err = newEnv(e, true); err != nil {
 		return nil, err
 	}
-	dm.extend, err = compile(env, name, src, dm.tagsVal)
+	dm.extend, err = compile(env, name, src, dm.tagsVal, e)
 	return dm, err
 }
 

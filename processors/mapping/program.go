@@ -67,7 +67,7 @@ func newEnv(e enrichers, extend bool) (*cel.Env, error) {
 // compile parses, type-checks and plans a program once. Errors name the
 // program (its file or configuration key), line and column. tags are the
 // dataset's tags, fixed for the program's lifetime.
-func compile(env *cel.Env, name, src string, tags ref.Val) (*compiled, error) {
+func compile(env *cel.Env, name, src string, tags ref.Val, e enrichers) (*compiled, error) {
 	ast, iss := env.CompileSource(common.NewStringSource(src, name))
 	if iss.Err() != nil {
 		return nil, fmt.Errorf("compiling %s failed:\n%w", name, iss.Err())
@@ -82,7 +82,7 @@ func compile(env *cel.Env, name, src string, tags ref.Val) (*compiled, error) {
 	if err != nil {
 		return nil, fmt.Errorf("planning %s failed: %w", name, err)
 	}
-	eng, err := compileEngine(env, name, ast, tags)
+	eng, err := compileEngine(env, name, ast, tags, e)
 	if err != nil {
 		return nil, err
 	}
