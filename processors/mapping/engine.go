@@ -68,6 +68,9 @@ type engine struct {
 	locals  int  // the most locals a step's closures use
 	usesDoc bool // the program reads doc (extensions)
 	tags    any  // the tags, as closures read them
+	// overlays marks the slots whose closures may return overlays, which
+	// cel-go is given applied.
+	overlays []bool
 }
 
 // recordVars are the variables whose value changes from record to record.
@@ -237,6 +240,12 @@ func (c *engineCompiler) addStep(expr ast.Expr, scope []binding, dynamic map[str
 		st.fast = lc.value(expr)
 		c.e.locals = max(c.e.locals, lc.maxLoc)
 	}
+	if slot >= 0 {
+		for len(c.e.overlays) <= slot {
+			c.e.overlays = append(c.e.overlays, false)
+		}
+		c.e.overlays[slot] = st.fast != nil && (callsNamed(expr, "with") || callsNamed(expr, "without"))
+	}
 	c.e.steps = append(c.e.steps, st)
 	return len(c.e.steps) - 1, nil
 }
@@ -292,6 +301,16 @@ func readsRecord(expr ast.Expr, dynamic map[string]bool) bool {
 	return found
 }
 
+func callsNamed(expr ast.Expr, name string) bool {
+	found := false
+	ast.PostOrderVisit(expr, ast.NewExprVisitor(func(e ast.Expr) {
+		if e.Kind() == ast.CallKind && e.AsCall().FunctionName() == name {
+			found = true
+		}
+	}))
+	return found
+}
+
 func identNamed(expr ast.Expr, name string) bool {
 	found := false
 	ast.PostOrderVisit(expr, ast.NewExprVisitor(func(e ast.Expr) {
@@ -305,15 +324,19 @@ func identNamed(expr ast.Expr, name string) bool {
 // engineActivation resolves a step's variables: the names bound where the
 // step is, then the program's inputs.
 type engineActivation struct {
-	base  *activation
-	slots []any
-	scope []binding
+	base     *activation
+	slots    []any
+	scope    []binding
+	overlays []bool
 }
 
 // ResolveName implements interpreter.Activation.
 func (a *engineActivation) ResolveName(name string) (any, bool) {
 	for _, b := range a.scope {
 		if b.name == name {
+			if b.slot < len(a.overlays) && a.overlays[b.slot] {
+				return deepPlain(a.slots[b.slot]), true
+			}
 			return a.slots[b.slot], true
 		}
 	}
@@ -328,7 +351,7 @@ func (a *engineActivation) Parent() interpreter.Activation { return nil }
 // program as a whole; a bound value's error only matters where it is used.
 // A step's closures run first; where they give up, cel-go evaluates it.
 func (e *engine) run(base *activation, record map[string]any, collected time.Time, rs *runState) error {
-	act := engineActivation{base: base, slots: rs.slots}
+	act := engineActivation{base: base, slots: rs.slots, overlays: e.overlays}
 	lc := &rs.lc
 	*lc = lctx{record: record, tags: e.tags, collected: collected, slots: rs.slots,
 		locals: lc.locals[:0], present: lc.present[:0]}

@@ -66,6 +66,15 @@ func TestEngineMatchesReference(t *testing.T) {
 		{name: "whole program a value", program: `record.?user.orValue({"x": 1.5})`},
 		{name: "not a map at run time", program: `dyn(record.?action.orValue(1))`},
 		{name: "failing leaf", program: `{"a": 1, "b": record.missing, "c": record.other}`},
+		{name: "edits", program: `cel.bind(a, with(record, {"user.pk": "x", "user": field(record, "nope"),
+				"context.http_request.path": record.?pk, "brand.name.deeper": 1, "z.y": field(record, "none.x")}),
+			cel.bind(b, without(a, ["user.email", "context", "missing.path", "pk.x"]),
+			{"a": a, "b": b, "c": field(b, "user.pk").orValue(null), "d": b.?brand.?name.orValue(null),
+			 "e": [a].map(x, x.?user.?pk.orValue("none")), "f": with(dyn(record.?pk.orValue({})), {"k.j": b.?app}),
+			 "g": without(with(record, {"x": with({}, {"y": without(record, ["pk"])})}), ["x.y.action"]),
+			 "h": {"in": "user" in b, "size": size(b), "type": type(b) == map, "s": to_string(b)}}))`},
+		{name: "edits under extension", program: `{"authentik": {"event": without(with(record, {"user.pk": 1}), ["client_ip"])}}`,
+			extend: `{"authentik": {"event": {"user": {"added": true}, "pk": doc.authentik.event.?pk.orValue("none")}}}`},
 		{name: "not finite", program: `{"a": 1.0 / 0.0, "b": [0.0 / 0.0]}`},
 	}
 	records := engineRecords(t)

@@ -141,7 +141,7 @@ func (c *compiled) evalLayer(act *activation, record map[string]any, collected t
 // extension), before empty values are dropped.
 func materialise(l layer) map[string]any {
 	if l.n == nil {
-		m, _ := l.v.(map[string]any)
+		m, _ := deepPlain(l.v).(map[string]any)
 		return m
 	}
 	out := make(map[string]any, len(l.n.keys))
@@ -150,7 +150,7 @@ func materialise(l layer) map[string]any {
 		if kid.n != nil {
 			out[k] = materialise(kid)
 		} else {
-			out[k] = kid.v
+			out[k] = deepPlain(kid.v)
 		}
 	}
 	return out
@@ -158,3 +158,52 @@ func materialise(l layer) map[string]any {
 
 // statePool is the pool type of a dataset's engine states.
 type statePool = sync.Pool
+
+// deepPlain returns v with the overlays in it applied, for cel-go, which
+// reads only plain maps.
+func deepPlain(v any) any {
+	out, _ := plainCopy(v)
+	return out
+}
+
+// plainCopy is deepPlain; changed reports whether v held an overlay.
+func plainCopy(v any) (any, bool) {
+	switch x := v.(type) {
+	case *overlay:
+		return deepPlain(x.materialise()), true
+	case map[string]any:
+		var out map[string]any
+		for k, e := range x {
+			pe, changed := plainCopy(e)
+			if !changed {
+				continue
+			}
+			if out == nil {
+				out = make(map[string]any, len(x))
+				for k2, e2 := range x {
+					out[k2] = e2
+				}
+			}
+			out[k] = pe
+		}
+		if out != nil {
+			return out, true
+		}
+	case []any:
+		var out []any
+		for i, e := range x {
+			pe, changed := plainCopy(e)
+			if !changed {
+				continue
+			}
+			if out == nil {
+				out = append([]any(nil), x...)
+			}
+			out[i] = pe
+		}
+		if out != nil {
+			return out, true
+		}
+	}
+	return v, false
+}

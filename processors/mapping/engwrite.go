@@ -46,6 +46,9 @@ func resolve(n *node, ev []any) layer {
 		n = n.body
 	}
 	if n.kind == nodeLeaf {
+		if o, ok := ev[n.step].(*overlay); ok {
+			return layer{v: o}
+		}
 		return layer{v: native(ev[n.step])}
 	}
 	return layer{n: n, ev: ev}
@@ -55,7 +58,7 @@ func (l layer) object() bool {
 	if l.n != nil {
 		return true
 	}
-	_, ok := l.v.(map[string]any)
+	_, ok := asMapShape(l.v)
 	return ok
 }
 
@@ -171,7 +174,8 @@ func (w *engWriter) merged(ls []layer) bool {
 			}
 			continue
 		}
-		for k, v := range l.v.(map[string]any) {
+		m, _ := asMapValue(l.v)
+		for k, v := range m {
 			w.addEntry(start, k, layer{v: v, fin: l.fin})
 		}
 	}
@@ -262,6 +266,8 @@ func (w *engWriter) value(v any) bool {
 		return false
 	case celType:
 		return w.value(string(x))
+	case *overlay:
+		return w.overlayValue(x)
 	}
 	nv := native(v)
 	switch nv.(type) {

@@ -91,7 +91,7 @@ func (lc *leafCompiler) value(e ast.Expr) vfn {
 		if s.IsTestOnly() {
 			return func(c *lctx) (any, bool) {
 				xv, ok := x(c)
-				m, isMap := xv.(map[string]any)
+				m, isMap := asMapValue(xv)
 				if !ok || !isMap {
 					return nil, false
 				}
@@ -101,7 +101,7 @@ func (lc *leafCompiler) value(e ast.Expr) vfn {
 		}
 		return func(c *lctx) (any, bool) {
 			xv, ok := x(c)
-			m, isMap := xv.(map[string]any)
+			m, isMap := asMapValue(xv)
 			if !ok || !isMap {
 				return nil, false
 			}
@@ -270,7 +270,7 @@ func (lc *leafCompiler) opt(e ast.Expr) ofn {
 		lookup := func(c *lctx, xv any) (any, bool, bool) {
 			k, ok := key(c)
 			ks, isStr := k.(string)
-			m, isMap := xv.(map[string]any)
+			m, isMap := asMapValue(xv)
 			if !ok || !isStr || !isMap {
 				return nil, false, false
 			}
@@ -349,7 +349,7 @@ func (lc *leafCompiler) opt(e ast.Expr) ofn {
 // lookupDotted is field(): the value at a dotted path through maps.
 func lookupDotted(v any, path string) (any, bool) {
 	for {
-		m, ok := v.(map[string]any)
+		m, ok := asMapValue(v)
 		if !ok {
 			return nil, false
 		}
@@ -489,6 +489,10 @@ func (lc *leafCompiler) call(e ast.Expr) vfn {
 		}
 	case "with":
 		return lc.with(args)
+	case "without":
+		if f := lc.without(args); f != nil {
+			return f
+		}
 	}
 	fns := lc.values(args)
 	if fns == nil {
@@ -549,31 +553,54 @@ func (lc *leafCompiler) with(args []ast.Expr) vfn {
 			}
 		}
 	}
+	shape := newEditShape(keys, false)
 	return func(c *lctx) (any, bool) {
 		mv, ok := m(c)
-		if !ok {
+		if _, isMap := asMapShape(mv); !ok || !isMap {
 			return nil, false
 		}
-		set := make(map[string]any, len(keys))
-		for i, k := range keys {
+		o := &overlay{base: mv, shape: shape, vals: make([]any, len(keys)), has: make([]bool, len(keys))}
+		for i := range keys {
 			if opts[i] != nil {
 				v, has, ok := opts[i](c)
 				if !ok {
 					return nil, false
 				}
-				if has {
-					set[k] = v
-				}
+				o.vals[i], o.has[i] = v, has
 				continue
 			}
 			v, ok := plains[i](c)
 			if !ok {
 				return nil, false
 			}
-			set[k] = v
+			o.vals[i], o.has[i] = v, true
 		}
-		base, _ := mv.(map[string]any)
-		return withPaths(base, set), true
+		return o, true
+	}
+}
+
+// without compiles without(m, [...]) whose paths are constant strings.
+func (lc *leafCompiler) without(args []ast.Expr) vfn {
+	m := lc.value(args[0])
+	if m == nil || args[1].Kind() != ast.ListKind {
+		return nil
+	}
+	var paths []string
+	for _, e := range args[1].AsList().Elements() {
+		if e.Kind() != ast.LiteralKind {
+			return nil
+		}
+		if p, ok := e.AsLiteral().(types.String); ok {
+			paths = append(paths, string(p))
+		}
+	}
+	shape := newEditShape(paths, true)
+	return func(c *lctx) (any, bool) {
+		mv, ok := m(c)
+		if _, isMap := asMapShape(mv); !ok || !isMap {
+			return nil, false
+		}
+		return &overlay{base: mv, shape: shape}, true
 	}
 }
 
@@ -595,9 +622,15 @@ func (lc *leafCompiler) builtin(fn string, n int) func(a, b, c any) (any, bool) 
 	}
 	switch {
 	case fn == "fail" && n == 1:
-		return func(a, _, _ any) (any, bool) { return fail("%s", a), true }
+		return func(a, _, _ any) (any, bool) {
+			msg, ok := a.(string)
+			return fail("%s", msg), ok
+		}
 	case fn == "fail" && n == 2:
-		return func(a, b, _ any) (any, bool) { return fail("%s: %s", a, preview(b)), true }
+		return func(a, b, _ any) (any, bool) {
+			msg, ok := a.(string)
+			return fail("%s: %s", msg, preview(native(b))), ok
+		}
 	case fn == "append_unique" && n == 2:
 		return func(a, b, _ any) (any, bool) {
 			l, ok := a.([]any)
@@ -608,8 +641,11 @@ func (lc *leafCompiler) builtin(fn string, n int) func(a, b, c any) (any, bool) 
 		}
 	case fn == "without" && n == 2:
 		return func(a, b, _ any) (any, bool) {
-			m, _ := a.(map[string]any)
-			l, _ := b.([]any)
+			m, ok1 := asMapValue(a)
+			l, ok2 := b.([]any)
+			if !ok1 || !ok2 {
+				return nil, false
+			}
 			var ps []string
 			for _, p := range l {
 				if s, ok := p.(string); ok {
@@ -620,9 +656,9 @@ func (lc *leafCompiler) builtin(fn string, n int) func(a, b, c any) (any, bool) 
 		}
 	case fn == "merge" && n == 2:
 		return func(a, b, _ any) (any, bool) {
-			am, _ := a.(map[string]any)
-			bm, _ := b.(map[string]any)
-			return deepMerge(am, bm), true
+			am, ok1 := asMapValue(a)
+			bm, ok2 := asMapValue(b)
+			return deepMerge(am, bm), ok1 && ok2
 		}
 	case fn == "type" && n == 1:
 		return func(a, _, _ any) (any, bool) { return typeOf(a) }
@@ -648,8 +684,9 @@ func (lc *leafCompiler) builtin(fn string, n int) func(a, b, c any) (any, bool) 
 				return int64(utf8.RuneCountInString(x)), utf8.ValidString(x)
 			case []any:
 				return int64(len(x)), true
-			case map[string]any:
-				return int64(len(x)), true
+			case map[string]any, *overlay:
+				m, _ := asMapValue(x)
+				return int64(len(m)), true
 			}
 			return nil, false
 		}
@@ -749,7 +786,7 @@ func typeOf(v any) (any, bool) {
 		return celType("int"), true
 	case float64:
 		return celType("double"), true
-	case map[string]any:
+	case map[string]any, *overlay:
 		return celType("map"), true
 	case []any:
 		return celType("list"), true
@@ -811,9 +848,10 @@ func in(a, b, _ any) (any, bool) {
 			}
 		}
 		return false, true
-	case map[string]any:
+	case map[string]any, *overlay:
+		m, _ := asMapValue(l)
 		k, ok := a.(string)
-		_, has := l[k]
+		_, has := m[k]
 		return has, ok
 	}
 	return nil, false

@@ -116,6 +116,8 @@ func native(v any) any {
 		return toNative(v)
 	case time.Time:
 		return formatDate(v)
+	case *overlay:
+		return v.materialise()
 	}
 	return v
 }
