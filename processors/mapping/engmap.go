@@ -99,20 +99,29 @@ func (dm *datasetMapper) write(w *engWriter, ls [3]layer, n int, pre []*Failure,
 	for _, f := range pre {
 		w.f.add(f)
 	}
-	event := map[string]any{"dataset": dm.dataset}
-	if original != "" {
-		event["original"] = original
-	}
-	fin := map[string]any{
-		"@timestamp": timestampDefault(formatDate(collected)),
-		"event":      event,
-		"tags":       finalTags{tags: dm.tags, failed: len(msgs) > 0},
-	}
+	f := &w.fin
+	f.event = kvObject{keys: f.eventKeys[:0], vals: f.eventVals[:0]}
+	f.event.keys = append(f.event.keys, "dataset")
+	f.event.vals = append(f.event.vals, dm.dataset)
 	if len(msgs) > 0 {
-		event["kind"] = "pipeline_error"
-		fin["error"] = map[string]any{"message": errorMessages(msgs)}
+		f.event.keys = append(f.event.keys, "kind")
+		f.event.vals = append(f.event.vals, "pipeline_error")
 	}
-	ls[n] = layer{v: fin, fin: true}
+	if original != "" {
+		f.event.keys = append(f.event.keys, "original")
+		f.event.vals = append(f.event.vals, original)
+	}
+	f.root = kvObject{keys: f.rootKeys[:0], vals: f.rootVals[:0]}
+	f.root.keys = append(f.root.keys, "@timestamp")
+	f.root.vals = append(f.root.vals, timestampDefault(formatDate(collected)))
+	if len(msgs) > 0 {
+		f.errorObj = kvObject{keys: []string{"message"}, vals: []any{errorMessages(msgs)}}
+		f.root.keys = append(f.root.keys, "error")
+		f.root.vals = append(f.root.vals, &f.errorObj)
+	}
+	f.root.keys = append(f.root.keys, "event", "tags")
+	f.root.vals = append(f.root.vals, &f.event, finalTags{tags: dm.tags, failed: len(msgs) > 0})
+	ls[n] = layer{kv: &f.root, fin: true}
 	if !w.layers(ls[:n+1]) {
 		w.b = append(w.b, "{}"...)
 	}

@@ -19,10 +19,17 @@ import (
 
 // layer is a value of one layer of the document.
 type layer struct {
-	n   *node // a fixed object of an engine's shape, or nil
-	ev  []any // the engine's evaluated steps, with n
-	v   any   // the value, when n is nil
-	fin bool  // part of the finishing fields (see finishing values)
+	n   *node     // a fixed object of an engine's shape, or nil
+	ev  []any     // the engine's evaluated steps, with n
+	v   any       // the value, when n is nil
+	kv  *kvObject // an object of the finishing fields, when n is nil
+	fin bool      // part of the finishing fields (see finishing values)
+}
+
+// kvObject is a small object of the finishing fields, keys in byte order.
+type kvObject struct {
+	keys []string
+	vals []any
 }
 
 // The finishing values that are not plain: each combines with the layers
@@ -55,7 +62,7 @@ func resolve(n *node, ev []any) layer {
 }
 
 func (l layer) object() bool {
-	if l.n != nil {
+	if l.n != nil || l.kv != nil {
 		return true
 	}
 	_, ok := asMapShape(l.v)
@@ -64,18 +71,18 @@ func (l layer) object() bool {
 
 // engWriter writes documents; it is reused, one document at a time.
 type engWriter struct {
-	b       []byte
-	f       finisher
-	enc     jsonenc.Encoder
-	entries []mergeEntry
+	b   []byte
+	f   finisher
+	enc jsonenc.Encoder
+	fin finishing
 }
 
-// mergeEntry is a key of a merged object and its value in each layer
-// that has it, in layer order.
-type mergeEntry struct {
-	k  string
-	ls [3]layer
-	n  int
+// finishing holds the finishing fields' objects, rebuilt per document
+// without allocating.
+type finishing struct {
+	root, event, errorObj kvObject
+	rootKeys, eventKeys   [4]string
+	rootVals, eventVals   [4]any
 }
 
 func (w *engWriter) reset() {
@@ -144,9 +151,17 @@ func (w *engWriter) fixed(n *node, ev []any, fin bool) bool {
 		w.b = jsonenc.AppendString(w.b, k)
 		w.b = append(w.b, ':')
 		kid := resolve(n.kids[i], ev)
-		kid.fin = fin
 		w.f.path = append(w.f.path, k)
-		ok := w.layers([]layer{kid})
+		var ok bool
+		switch {
+		case fin:
+			kid.fin = true
+			ok = w.layers([]layer{kid})
+		case kid.n != nil:
+			ok = w.fixed(kid.n, kid.ev, false)
+		default:
+			ok = w.value(kid.v)
+		}
 		w.f.path = w.f.path[:len(w.f.path)-1]
 		if ok {
 			count++
@@ -162,37 +177,101 @@ func (w *engWriter) fixed(n *node, ev []any, fin bool) bool {
 	return true
 }
 
-// merged writes the deep merge of objects, later layers winning.
-func (w *engWriter) merged(ls []layer) bool {
-	start := len(w.entries)
-	for _, l := range ls {
-		if l.n != nil {
-			for i, k := range l.n.keys {
-				kid := resolve(l.n.kids[i], l.ev)
-				kid.fin = l.fin
-				w.addEntry(start, k, kid)
-			}
-			continue
+// keyCursor walks one layer's keys in byte order.
+type keyCursor struct {
+	l       layer
+	keys    []string        // a fixed object's or a kvObject's keys
+	entries []jsonenc.Entry // a map's entries
+	i       int
+}
+
+func (c *keyCursor) key() (string, bool) {
+	if c.entries != nil {
+		if c.i < len(c.entries) {
+			return c.entries[c.i].K, true
 		}
-		m, _ := asMapValue(l.v)
-		for k, v := range m {
-			w.addEntry(start, k, layer{v: v, fin: l.fin})
+		return "", false
+	}
+	if c.i < len(c.keys) {
+		return c.keys[c.i], true
+	}
+	return "", false
+}
+
+// value is the current key's value as a layer.
+func (c *keyCursor) value() layer {
+	var v layer
+	switch {
+	case c.entries != nil:
+		v = layer{v: c.entries[c.i].V}
+	case c.l.n != nil:
+		v = resolve(c.l.n.kids[c.i], c.l.ev)
+	default:
+		v = layer{v: c.l.kv.vals[c.i]}
+		if kv, ok := v.v.(*kvObject); ok {
+			v = layer{kv: kv}
 		}
 	}
-	sortMergeEntries(w.entries[start:])
+	v.fin = c.l.fin
+	return v
+}
+
+// merged writes the deep merge of objects, later layers winning.
+func (w *engWriter) merged(ls []layer) bool {
+	var cursors [3]keyCursor
+	cs := cursors[:len(ls)]
+	for i, l := range ls {
+		cs[i].l = l
+		switch {
+		case l.n != nil:
+			cs[i].keys = l.n.keys
+		case l.kv != nil:
+			cs[i].keys = l.kv.keys
+		default:
+			m, _ := asMapValue(l.v)
+			cs[i].entries = w.enc.Sorted(m)
+			if cs[i].entries == nil {
+				cs[i].entries = []jsonenc.Entry{}
+			}
+		}
+	}
+	defer func() {
+		for i := len(cs) - 1; i >= 0; i-- {
+			if cs[i].entries != nil && len(cs[i].entries) > 0 {
+				w.enc.Release(cs[i].entries)
+			}
+		}
+	}()
 	out := len(w.b)
 	w.b = append(w.b, '{')
 	count := 0
-	for i := start; i < len(w.entries); i++ {
-		e := w.entries[i]
+	for {
+		k, any := "", false
+		for i := range cs {
+			if ck, ok := cs[i].key(); ok && (!any || ck < k) {
+				k, any = ck, true
+			}
+		}
+		if !any {
+			break
+		}
+		var at [3]layer
+		n := 0
+		for i := range cs {
+			if ck, ok := cs[i].key(); ok && ck == k {
+				at[n] = cs[i].value()
+				n++
+				cs[i].i++
+			}
+		}
 		mark := len(w.b)
 		if count > 0 {
 			w.b = append(w.b, ',')
 		}
-		w.b = jsonenc.AppendString(w.b, e.k)
+		w.b = jsonenc.AppendString(w.b, k)
 		w.b = append(w.b, ':')
-		w.f.path = append(w.f.path, e.k)
-		ok := w.layers(e.ls[:e.n])
+		w.f.path = append(w.f.path, k)
+		ok := w.layers(at[:n])
 		w.f.path = w.f.path[:len(w.f.path)-1]
 		if ok {
 			count++
@@ -200,34 +279,12 @@ func (w *engWriter) merged(ls []layer) bool {
 			w.b = w.b[:mark]
 		}
 	}
-	clear(w.entries[start:])
-	w.entries = w.entries[:start]
 	if count == 0 {
 		w.b = w.b[:out]
 		return false
 	}
 	w.b = append(w.b, '}')
 	return true
-}
-
-func (w *engWriter) addEntry(start int, k string, l layer) {
-	for i := start; i < len(w.entries); i++ {
-		if w.entries[i].k == k {
-			e := &w.entries[i]
-			e.ls[e.n] = l
-			e.n++
-			return
-		}
-	}
-	w.entries = append(w.entries, mergeEntry{k: k, ls: [3]layer{l}, n: 1})
-}
-
-func sortMergeEntries(es []mergeEntry) {
-	for i := 1; i < len(es); i++ {
-		for j := i; j > 0 && es[j].k < es[j-1].k; j-- {
-			es[j], es[j-1] = es[j-1], es[j]
-		}
-	}
 }
 
 // value writes a document value without its empty values (see
