@@ -180,6 +180,8 @@ func plainCopy(v any) (any, bool) {
 	switch x := v.(type) {
 	case *overlay:
 		return deepPlain(x.materialise()), true
+	case *enriched:
+		return x.materialise(), true
 	case map[string]any:
 		var out map[string]any
 		for k, e := range x {

@@ -53,8 +53,9 @@ func resolve(n *node, ev []any) layer {
 		n = n.body
 	}
 	if n.kind == nodeLeaf {
-		if o, ok := ev[n.step].(*overlay); ok {
-			return layer{v: o}
+		switch x := ev[n.step].(type) {
+		case *overlay, *enriched:
+			return layer{v: x}
 		}
 		return layer{v: native(ev[n.step])}
 	}
@@ -325,6 +326,8 @@ func (w *engWriter) value(v any) bool {
 		return w.value(string(x))
 	case *overlay:
 		return w.overlayValue(x)
+	case *enriched:
+		return w.enrichedValue(x)
 	}
 	nv := native(v)
 	switch nv.(type) {

@@ -608,12 +608,28 @@ func (lc *leafCompiler) without(args []ast.Expr) vfn {
 // member function's target first); nil when there is none.
 func (lc *leafCompiler) builtin(fn string, n int) func(a, b, c any) (any, bool) {
 	e := lc.e
+	ep := &lc.e
 	unaries := map[string]func(any) any{
 		"to_string": toString, "to_bool": toBool, "to_long": toLong, "es_date": esDate,
-		"is_ip":      func(v any) any { return isIP(v) },
-		"geoip":      func(v any) any { return lookup(v, e.geo.City) },
-		"asn":        func(v any) any { return lookup(v, e.geo.ASN) },
-		"user_agent": e.userAgent,
+		"is_ip": func(v any) any { return isIP(v) },
+		"geoip": func(v any) any {
+			if s, ok := v.(string); ok && s != "" {
+				return &enriched{e: ep, kind: enrichCity, s: s}
+			}
+			return map[string]any{}
+		},
+		"asn": func(v any) any {
+			if s, ok := v.(string); ok && s != "" {
+				return &enriched{e: ep, kind: enrichASN, s: s}
+			}
+			return map[string]any{}
+		},
+		"user_agent": func(v any) any {
+			if s, ok := v.(string); ok {
+				return &enriched{e: ep, kind: enrichUserAgent, s: s}
+			}
+			return e.userAgent(v)
+		},
 		"drop_empty": func(v any) any { p, _ := pruned(v); return p },
 		"dyn":        func(v any) any { return v },
 	}
@@ -684,7 +700,7 @@ func (lc *leafCompiler) builtin(fn string, n int) func(a, b, c any) (any, bool) 
 				return int64(utf8.RuneCountInString(x)), utf8.ValidString(x)
 			case []any:
 				return int64(len(x)), true
-			case map[string]any, *overlay:
+			case map[string]any, *overlay, *enriched:
 				m, _ := asMapValue(x)
 				return int64(len(m)), true
 			}
@@ -786,7 +802,7 @@ func typeOf(v any) (any, bool) {
 		return celType("int"), true
 	case float64:
 		return celType("double"), true
-	case map[string]any, *overlay:
+	case map[string]any, *overlay, *enriched:
 		return celType("map"), true
 	case []any:
 		return celType("list"), true
@@ -848,7 +864,7 @@ func in(a, b, _ any) (any, bool) {
 			}
 		}
 		return false, true
-	case map[string]any, *overlay:
+	case map[string]any, *overlay, *enriched:
 		m, _ := asMapValue(l)
 		k, ok := a.(string)
 		_, has := m[k]

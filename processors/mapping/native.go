@@ -118,6 +118,8 @@ func native(v any) any {
 		return formatDate(v)
 	case *overlay:
 		return v.materialise()
+	case *enriched:
+		return v.materialise()
 	}
 	return v
 }

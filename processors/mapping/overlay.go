@@ -116,6 +116,8 @@ func asMapValue(v any) (map[string]any, bool) {
 		return x, true
 	case *overlay:
 		return x.materialise(), true
+	case *enriched:
+		return x.materialise(), true
 	}
 	return nil, false
 }
@@ -269,7 +271,7 @@ func (w *engWriter) stacked(m map[string]any, levels []level) bool {
 // asMapShape reports whether v is a map or an overlay, without applying it.
 func asMapShape(v any) (any, bool) {
 	switch v.(type) {
-	case map[string]any, *overlay:
+	case map[string]any, *overlay, *enriched:
 		return v, true
 	}
 	return nil, false
