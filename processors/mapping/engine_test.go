@@ -2,8 +2,8 @@ package mapping
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"akship/agent"
@@ -32,13 +32,14 @@ func engineRecords(t *testing.T) [][]byte {
 // literals and the finishing fields) and requires the engine's bytes to be
 // the reference evaluation's.
 func TestEngineMatchesReference(t *testing.T) {
-	def, err := DefaultProgram(agent.DatasetEvent)
+	variant, err := os.ReadFile(filepath.Join("testdata", "bench", "program.cel"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	variant := strings.ReplaceAll(def, "client_ip", "address")
-	variant = strings.Replace(variant, `"ecs": {"version": "8.11.0"},`,
-		`"ecs": {"version": "8.11.0"}, "labels": {"app": record.?app.orValue("")},`, 1)
+	benchExtension, err := os.ReadFile(filepath.Join("testdata", "bench", "extend.cel"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name    string
 		tags    []string
@@ -48,7 +49,8 @@ func TestEngineMatchesReference(t *testing.T) {
 		{name: "default"},
 		{name: "default, preserve", tags: []string{"preserve_duplicate_custom_fields"}},
 		{name: "no tags", tags: []string{}},
-		{name: "user's variant", program: variant},
+		{name: "user's variant (bench)", program: string(variant)},
+		{name: "extension (bench)", extend: string(benchExtension)},
 		{name: "extension with doc", extend: `{
 			"labels": {"tenant": "acme"},
 			"event": {"severity": record.?action.orValue("") == "login_failed" ? 3 : 1},
