@@ -26,27 +26,6 @@ type layer struct {
 	fin bool      // part of the finishing fields (see finishing values)
 }
 
-// kvObject is a small object of the finishing fields, keys in byte order.
-type kvObject struct {
-	keys []string
-	vals []any
-}
-
-// The finishing values that are not plain: each combines with the layers
-// below it as finish does.
-type (
-	// timestampDefault is written when the layers below hold nothing.
-	timestampDefault string
-	// finalTags are the configured tags, then the document's own, then
-	// preserve_original_event when anything failed.
-	finalTags struct {
-		tags   []string
-		failed bool
-	}
-	// errorMessages are added after the document's own error.message.
-	errorMessages []string
-)
-
 // resolve returns the layer of a node: a fixed object, or a leaf's value.
 func resolve(n *node, ev []any) layer {
 	for n.kind == nodeBind {
@@ -76,14 +55,6 @@ type engWriter struct {
 	f   finisher
 	enc jsonenc.Encoder
 	fin finishing
-}
-
-// finishing holds the finishing fields' objects, rebuilt per document
-// without allocating.
-type finishing struct {
-	root, event, errorObj kvObject
-	rootKeys, eventKeys   [4]string
-	rootVals, eventVals   [4]any
 }
 
 func (w *engWriter) reset() {
@@ -145,14 +116,8 @@ func (w *engWriter) fixed(n *node, ev []any, fin bool) bool {
 	w.b = append(w.b, '{')
 	count := 0
 	for i, k := range n.keys {
-		mark := len(w.b)
-		if count > 0 {
-			w.b = append(w.b, ',')
-		}
-		w.b = jsonenc.AppendString(w.b, k)
-		w.b = append(w.b, ':')
+		mark := w.member(count, k)
 		kid := resolve(n.kids[i], ev)
-		w.f.path = append(w.f.path, k)
 		var ok bool
 		switch {
 		case fin:
@@ -163,19 +128,9 @@ func (w *engWriter) fixed(n *node, ev []any, fin bool) bool {
 		default:
 			ok = w.value(kid.v)
 		}
-		w.f.path = w.f.path[:len(w.f.path)-1]
-		if ok {
-			count++
-		} else {
-			w.b = w.b[:mark]
-		}
+		count = w.endMember(mark, ok, count)
 	}
-	if count == 0 {
-		w.b = w.b[:start]
-		return false
-	}
-	w.b = append(w.b, '}')
-	return true
+	return w.closeObject(start, count)
 }
 
 // keyCursor walks one layer's keys in byte order.
@@ -265,27 +220,11 @@ func (w *engWriter) merged(ls []layer) bool {
 				cs[i].i++
 			}
 		}
-		mark := len(w.b)
-		if count > 0 {
-			w.b = append(w.b, ',')
-		}
-		w.b = jsonenc.AppendString(w.b, k)
-		w.b = append(w.b, ':')
-		w.f.path = append(w.f.path, k)
+		mark := w.member(count, k)
 		ok := w.layers(at[:n])
-		w.f.path = w.f.path[:len(w.f.path)-1]
-		if ok {
-			count++
-		} else {
-			w.b = w.b[:mark]
-		}
+		count = w.endMember(mark, ok, count)
 	}
-	if count == 0 {
-		w.b = w.b[:out]
-		return false
-	}
-	w.b = append(w.b, '}')
-	return true
+	return w.closeObject(out, count)
 }
 
 // value writes a document value without its empty values (see
@@ -344,27 +283,11 @@ func (w *engWriter) object(m map[string]any) bool {
 	w.b = append(w.b, '{')
 	count := 0
 	for _, e := range entries {
-		mark := len(w.b)
-		if count > 0 {
-			w.b = append(w.b, ',')
-		}
-		w.b = jsonenc.AppendString(w.b, e.K)
-		w.b = append(w.b, ':')
-		w.f.path = append(w.f.path, e.K)
+		mark := w.member(count, e.K)
 		ok := w.value(e.V)
-		w.f.path = w.f.path[:len(w.f.path)-1]
-		if ok {
-			count++
-		} else {
-			w.b = w.b[:mark]
-		}
+		count = w.endMember(mark, ok, count)
 	}
-	if count == 0 {
-		w.b = w.b[:start]
-		return false
-	}
-	w.b = append(w.b, '}')
-	return true
+	return w.closeObject(start, count)
 }
 
 func (w *engWriter) list(l []any) bool {
@@ -385,99 +308,6 @@ func (w *engWriter) list(l []any) bool {
 	if count == 0 {
 		w.b = w.b[:start]
 		return false
-	}
-	w.b = append(w.b, ']')
-	return true
-}
-
-// below is the value the layers under a finishing value hold at its key
-// (nil when they hold an object or nothing): what finish reads there.
-func below(lower []layer) any {
-	if len(lower) == 0 || lower[len(lower)-1].object() {
-		return nil
-	}
-	return lower[len(lower)-1].v
-}
-
-// tags writes the document's tags as finish sets them.
-func (w *engWriter) tags(lower []layer, t finalTags) bool {
-	var all []string
-	add := func(s string) {
-		for _, have := range all {
-			if have == s {
-				return
-			}
-		}
-		all = append(all, s)
-	}
-	for _, s := range t.tags {
-		add(s)
-	}
-	if len(lower) > 0 {
-		w.scratch(lower)
-		if own, ok := below(lower).([]any); ok {
-			for _, v := range own {
-				if s, ok := native(v).(string); ok && s != "" {
-					add(s)
-				}
-			}
-		}
-	}
-	if t.failed {
-		add("preserve_original_event")
-	}
-	if len(all) == 0 {
-		return false
-	}
-	w.b = append(w.b, '[')
-	for i, s := range all {
-		if i > 0 {
-			w.b = append(w.b, ',')
-		}
-		w.b = jsonenc.AppendString(w.b, s)
-	}
-	w.b = append(w.b, ']')
-	return true
-}
-
-// messages writes error.message: the document's own message(s), then the
-// failures' (a string when there is one in all).
-func (w *engWriter) messages(lower []layer, msgs errorMessages) bool {
-	start := len(w.b)
-	w.b = append(w.b, '[')
-	count := 0
-	if len(lower) > 0 {
-		switch prev := below(lower).(type) {
-		case string:
-			if w.value(prev) {
-				count++
-			}
-		case []any:
-			for _, v := range prev {
-				mark := len(w.b)
-				if count > 0 {
-					w.b = append(w.b, ',')
-				}
-				if w.value(v) {
-					count++
-				} else {
-					w.b = w.b[:mark]
-				}
-			}
-		default:
-			w.scratch(lower)
-		}
-	}
-	if count == 0 && len(msgs) == 1 {
-		w.b = jsonenc.AppendString(w.b[:start], msgs[0])
-		return true
-	}
-	for _, m := range msgs {
-		if count > 0 {
-			w.b = append(w.b, ',')
-		}
-		w.b = jsonenc.AppendString(w.b, m)
-		count++
 	}
 	w.b = append(w.b, ']')
 	return true

@@ -3,8 +3,6 @@ package mapping
 import (
 	"slices"
 	"strings"
-
-	"akship/internal/jsonenc"
 )
 
 // An overlay is what with() and without() return in compiled leaves: a map
@@ -239,13 +237,7 @@ func (w *engWriter) stacked(m map[string]any, levels []level) bool {
 		if !present {
 			continue
 		}
-		mark := len(w.b)
-		if count > 0 {
-			w.b = append(w.b, ',')
-		}
-		w.b = jsonenc.AppendString(w.b, e.K)
-		w.b = append(w.b, ':')
-		w.f.path = append(w.f.path, e.K)
+		mark := w.member(count, e.K)
 		var ok bool
 		if subs != nil {
 			sub, _ := asMapValue(v)
@@ -253,19 +245,9 @@ func (w *engWriter) stacked(m map[string]any, levels []level) bool {
 		} else {
 			ok = w.value(v)
 		}
-		w.f.path = w.f.path[:len(w.f.path)-1]
-		if ok {
-			count++
-		} else {
-			w.b = w.b[:mark]
-		}
+		count = w.endMember(mark, ok, count)
 	}
-	if count == 0 {
-		w.b = w.b[:start]
-		return false
-	}
-	w.b = append(w.b, '}')
-	return true
+	return w.closeObject(start, count)
 }
 
 // asMapShape reports whether v is a map or an overlay, without applying it.
