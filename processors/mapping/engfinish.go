@@ -98,17 +98,7 @@ func (w *engWriter) messages(lower []layer, msgs errorMessages) bool {
 				count++
 			}
 		case []any:
-			for _, v := range prev {
-				mark := len(w.b)
-				if count > 0 {
-					w.b = append(w.b, ',')
-				}
-				if w.value(v) {
-					count++
-				} else {
-					w.b = w.b[:mark]
-				}
-			}
+			count = w.elements(prev, count)
 		default:
 			w.scratch(lower)
 		}

@@ -293,7 +293,18 @@ func (w *engWriter) object(m map[string]any) bool {
 func (w *engWriter) list(l []any) bool {
 	start := len(w.b)
 	w.b = append(w.b, '[')
-	count := 0
+	count := w.elements(l, 0)
+	if count == 0 {
+		w.b = w.b[:start]
+		return false
+	}
+	w.b = append(w.b, ']')
+	return true
+}
+
+// elements writes the non-empty values of l as array elements after count
+// others and returns the new count.
+func (w *engWriter) elements(l []any, count int) int {
 	for _, v := range l {
 		mark := len(w.b)
 		if count > 0 {
@@ -305,10 +316,5 @@ func (w *engWriter) list(l []any) bool {
 			w.b = w.b[:mark]
 		}
 	}
-	if count == 0 {
-		w.b = w.b[:start]
-		return false
-	}
-	w.b = append(w.b, ']')
-	return true
+	return count
 }
