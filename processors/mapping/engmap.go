@@ -47,7 +47,11 @@ func (dm *datasetMapper) mapJSON(raw []byte, collected time.Time) ([]byte, error
 	st := dm.state()
 	defer dm.release(st)
 	var pre []*Failure // failures that land in no field
-	record, original, decodeErr := decodeRecord(raw)
+	// The record's strings are copies (see parseJSON), and original is
+	// written into the document before mapJSON returns: raw itself can
+	// stand for it.
+	original := unsafeString(raw)
+	record, decodeErr := decodeObject(raw)
 	if decodeErr != nil {
 		pre = append(pre, fail("%v", decodeErr))
 		record = map[string]any{}

@@ -51,10 +51,11 @@ func (l layer) object() bool {
 
 // engWriter writes documents; it is reused, one document at a time.
 type engWriter struct {
-	b   []byte
-	f   finisher
-	enc jsonenc.Encoder
-	fin finishing
+	b     []byte
+	stack []layer // the layers of the members being written
+	f     finisher
+	enc   jsonenc.Encoder
+	fin   finishing
 }
 
 func (w *engWriter) reset() {
@@ -122,7 +123,11 @@ func (w *engWriter) fixed(n *node, ev []any, fin bool) bool {
 		switch {
 		case fin:
 			kid.fin = true
-			ok = w.layers([]layer{kid})
+			base := len(w.stack)
+			w.stack = append(w.stack, kid)
+			ok = w.layers(w.stack[base:])
+			w.stack[base] = layer{}
+			w.stack = w.stack[:base]
 		case kid.n != nil:
 			ok = w.fixed(kid.n, kid.ev, false)
 		default:
@@ -191,13 +196,6 @@ func (w *engWriter) merged(ls []layer) bool {
 			}
 		}
 	}
-	defer func() {
-		for i := len(cs) - 1; i >= 0; i-- {
-			if cs[i].entries != nil && len(cs[i].entries) > 0 {
-				w.enc.Release(cs[i].entries)
-			}
-		}
-	}()
 	out := len(w.b)
 	w.b = append(w.b, '{')
 	count := 0
@@ -211,18 +209,24 @@ func (w *engWriter) merged(ls []layer) bool {
 		if !any {
 			break
 		}
-		var at [3]layer
-		n := 0
+		base := len(w.stack)
 		for i := range cs {
 			if ck, ok := cs[i].key(); ok && ck == k {
-				at[n] = cs[i].value()
-				n++
+				w.stack = append(w.stack, cs[i].value())
 				cs[i].i++
 			}
 		}
+		at := w.stack[base:]
 		mark := w.member(count, k)
-		ok := w.layers(at[:n])
+		ok := w.layers(at)
+		clear(at)
+		w.stack = w.stack[:base]
 		count = w.endMember(mark, ok, count)
+	}
+	for i := len(cs) - 1; i >= 0; i-- {
+		if len(cs[i].entries) > 0 {
+			w.enc.Release(cs[i].entries)
+		}
 	}
 	return w.closeObject(out, count)
 }
