@@ -1,6 +1,8 @@
 package mapping
 
 import (
+	"time"
+
 	"akship/internal/jsonenc"
 )
 
@@ -16,7 +18,8 @@ type kvObject struct {
 // below it as finish does.
 type (
 	// timestampDefault is written when the layers below hold nothing.
-	timestampDefault string
+	// (the collection time, which the writer keeps).
+	timestampDefault struct{}
 	// finalTags are the configured tags, then the document's own, then
 	// preserve_original_event when anything failed.
 	finalTags struct {
@@ -30,6 +33,7 @@ type (
 // finishing holds the finishing fields' objects, rebuilt per document
 // without allocating.
 type finishing struct {
+	collected             time.Time
 	root, event, errorObj kvObject
 	rootKeys, eventKeys   [4]string
 	rootVals, eventVals   [4]any

@@ -117,7 +117,8 @@ func (dm *datasetMapper) write(w *engWriter, ls [3]layer, n int, pre []*Failure,
 	}
 	f.root = kvObject{keys: f.rootKeys[:0], vals: f.rootVals[:0]}
 	f.root.keys = append(f.root.keys, "@timestamp")
-	f.root.vals = append(f.root.vals, timestampDefault(formatDate(collected)))
+	f.collected = collected
+	f.root.vals = append(f.root.vals, timestampDefault{})
 	if len(msgs) > 0 {
 		f.errorObj = kvObject{keys: []string{"message"}, vals: []any{errorMessages(msgs)}}
 		f.root.keys = append(f.root.keys, "error")

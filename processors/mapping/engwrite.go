@@ -82,7 +82,9 @@ func (w *engWriter) layers(ls []layer) bool {
 			if len(lower) > 0 && w.layers(lower) {
 				return true
 			}
-			w.b = jsonenc.AppendString(w.b, string(x))
+			w.b = append(w.b, '"')
+			w.b = w.fin.collected.UTC().AppendFormat(w.b, dateLayout)
+			w.b = append(w.b, '"')
 			return true
 		case finalTags:
 			return w.tags(lower, x)

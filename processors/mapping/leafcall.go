@@ -79,6 +79,10 @@ func (lc *leafCompiler) call(e ast.Expr) vfn {
 			bb, isBool := bv.(bool)
 			return bb, ok && isBool
 		}
+	case "append_unique":
+		if owned(args[0]) {
+			return lc.appendInPlace(args)
+		}
 	case "with":
 		return lc.with(args)
 	case "without":
@@ -198,3 +202,29 @@ func (lc *leafCompiler) without(args []ast.Expr) vfn {
 
 // builtin returns the implementation of a function of n arguments (a
 // member function's target first); nil when there is none.
+
+// owned reports whether an expression always makes a new list nothing
+// else holds: a list literal, or append_unique's result. append_unique can
+// then append to it in place instead of copying it.
+func owned(e ast.Expr) bool {
+	return e.Kind() == ast.ListKind ||
+		e.Kind() == ast.CallKind && e.AsCall().FunctionName() == "append_unique"
+}
+
+// appendInPlace is append_unique on a list of its own (see owned).
+func (lc *leafCompiler) appendInPlace(args []ast.Expr) vfn {
+	fns := lc.values(args)
+	if fns == nil {
+		return nil
+	}
+	l, v := fns[0], fns[1]
+	return func(c *lctx) (any, bool) {
+		lv, ok1 := l(c)
+		vv, ok2 := v(c)
+		list, isList := lv.([]any)
+		if !ok1 || !ok2 || !isList {
+			return nil, false
+		}
+		return appendUniqueNative(list, native(vv)), true
+	}
+}
