@@ -10,8 +10,8 @@ import (
 )
 
 // TestMapNDJSONWritesWhatShips: the map command's documents are the bytes
-// akship ships — the twin's JSON as written, other documents encoded with
-// jsonenc — so <, > and & stay as they are, not encoding/json's \u003c.
+// akship ships — the engine's JSON as written — so <, > and & stay as they
+// are, not encoding/json's \u003c.
 func TestMapNDJSONWritesWhatShips(t *testing.T) {
 	m := newMapper(t, testConfig(t))
 	records := map[agent.Dataset]string{

@@ -116,7 +116,7 @@ func run(ctx context.Context, c *compiled, act *activation) (map[string]any, err
 // configured tags, @timestamp defaulting to the collection time, and, when
 // anything failed, error.message, event.kind pipeline_error and the tag
 // preserve_original_event. event.dataset is set to dataset, as
-// Elasticsearch's data stream would set it (the native twin writes it
+// Elasticsearch's data stream would set it (the engine writes it
 // too, so the output need not add it).
 func finish(doc map[string]any, f *finisher, original string, collected time.Time, tags []string, dataset string) {
 	f.cleanMap(doc)
