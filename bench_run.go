@@ -145,6 +145,9 @@ func writeBenchConfig(dir, simURL, sinkURL string, s benchSettings, unmapped boo
 	if !unmapped {
 		processors = fmt.Sprintf("processors:\n  geoip:\n    city_database: %s\n    asn_database: %s\n",
 			s.geoipCity, s.geoipASN)
+		if s.program != "" || s.extend != "" {
+			processors += fmt.Sprintf("  event:\n    program_file: %q\n    extend_file: %q\n", s.program, s.extend)
+		}
 	}
 	cfg := fmt.Sprintf(`authentik:
   url: %s

@@ -168,3 +168,33 @@ func TestBenchLive(t *testing.T) {
 		t.Errorf("no offset row with polls")
 	}
 }
+
+// TestBenchProgramFlags checks that --program and --extend reach the
+// measured agent's configuration as the event program and extension.
+func TestBenchProgramFlags(t *testing.T) {
+	dir := t.TempDir()
+	prog, ext := dir+"/p.cel", dir+"/e.cel"
+	for _, f := range []string{prog, ext} {
+		if err := os.WriteFile(f, []byte(`{"labels": {"x": "y"}}`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := benchSettings{pageSize: 500, program: prog, extend: ext, geoipCity: "c.mmdb", geoipASN: "a.mmdb"}
+	path, err := writeBenchConfig(dir, "http://127.0.0.1:1", "http://127.0.0.1:2", s, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, _, err := loadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev := cfg.Processors.Event; ev.ProgramFile != prog || ev.ExtendFile != ext {
+		t.Errorf("event program %q, extension %q; want %q, %q", ev.ProgramFile, ev.ExtendFile, prog, ext)
+	}
+	if path, err = writeBenchConfig(dir, "http://127.0.0.1:1", "http://127.0.0.1:2", s, true); err != nil {
+		t.Fatal(err)
+	}
+	if cfg, _, err = loadConfig(path); err != nil || cfg.Processors.Event.ProgramFile != "" {
+		t.Errorf("the unmapped pipeline got the event program: %v", err)
+	}
+}

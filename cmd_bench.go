@@ -42,6 +42,10 @@ type benchSettings struct {
 	// release: the emulated authentik and how the events are walked (see
 	// bench_live.go, which also holds the steady-traffic mode).
 	release benchRelease
+	// program and extend are the mapped pipeline's event program and
+	// extension files (processors.event.program_file / extend_file);
+	// empty for the defaults.
+	program, extend string
 }
 
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -63,6 +67,8 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&s.profileDir, "profile", "", "write CPU and heap profiles of the agent runs into this directory")
 	fs.StringVar(&s.dir, "dir", "", "working directory (default: a temporary one, removed afterwards)")
 	s.release.registerFlags(fs.FlagSet)
+	fs.StringVar(&s.program, "program", "", "CEL file replacing the event program of the mapped pipeline (processors.event.program_file)")
+	fs.StringVar(&s.extend, "extend", "", "CEL file extending the event program of the mapped pipeline (processors.event.extend_file)")
 	if code, ok := fs.parse(args); !ok {
 		return code
 	}
@@ -70,6 +76,18 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if s.scaleSizes, err = parseSizes(sizes); err != nil || s.victoriaLogs && s.sink != "" {
 		fmt.Fprintln(stderr, "akship bench: --scale-sizes must list positive numbers; --sink and --victorialogs exclude each other")
 		return 2
+	}
+	for _, p := range []*string{&s.program, &s.extend} {
+		if *p == "" {
+			continue
+		}
+		if *p, err = filepath.Abs(*p); err == nil {
+			_, err = os.Stat(*p)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "akship bench: --program / --extend: %v\n", err)
+			return 2
+		}
 	}
 	if err := runBench(ctx, s, stdout); err != nil {
 		fmt.Fprintf(stderr, "akship bench: %v\n", err)
@@ -180,7 +198,14 @@ func (s *benchSettings) what() string {
 		}
 		return "scale of work over " + strings.Join(parts, ", ") + " stored events"
 	}
-	return strconv.Itoa(s.events) + " events"
+	what := strconv.Itoa(s.events) + " events"
+	if s.program != "" {
+		what += "; event program " + s.program
+	}
+	if s.extend != "" {
+		what += "; event extension " + s.extend
+	}
+	return what
 }
 
 func (s *benchSettings) sinkName() string {

@@ -105,8 +105,8 @@ func BenchmarkStages(b *testing.B) {
 		}
 	}
 	b.Run("map", func(b *testing.B) {
-		// The processor: for events, the native twin writes the document's
-		// JSON (Event.FieldsJSON).
+		// The processor: the mapping engine writes the document's JSON
+		// (Event.FieldsJSON).
 		e := &agent.Event{Dataset: agent.DatasetEvent, Collected: now}
 		for i := 0; b.Loop(); i++ {
 			e.Raw, e.Fields, e.FieldsJSON = records[i%n], nil, nil

@@ -64,8 +64,8 @@ type Event struct {
 	Fields map[string]any
 	// FieldsJSON is the document already serialised, set by a processor
 	// that writes the document directly instead of building Fields (the
-	// mapping's native twin of the event program: building the tree of
-	// maps and encoding it cost several times the mapping itself). It is
+	// mapping engine: building the tree of maps and encoding it cost
+	// several times the mapping itself). It is
 	// one compact JSON object (no whitespace around it) holding exactly
 	// what Fields would, with event.dataset set to the dataset's
 	// DataStreamDataset and no data_stream, which outputs add as they do

@@ -2,7 +2,7 @@
 // documents akship ships (maps with sorted keys, slices, strings, numbers),
 // and the string and number formats it uses, which match encoding/json's
 // (without HTML escaping). The Elasticsearch output encodes mapped
-// documents with it, and the mapping's native twin writes its documents
+// documents with it, and the mapping engine writes its documents
 // with the same string and number formats, so both give the same bytes.
 package jsonenc
 

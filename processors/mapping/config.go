@@ -42,10 +42,6 @@ type DatasetConfig struct {
 	// ExtendFile is a file holding the Extend program. At most one of
 	// Extend and ExtendFile may be set.
 	ExtendFile string `yaml:"extend_file"`
-	// CELOnly runs the CEL program for every record even where akship has
-	// a native twin of the default program (events), which the tests keep
-	// identical to it. About four times slower; for checking. Default false.
-	CELOnly bool `yaml:"cel_only"`
 }
 
 // DefaultConfig returns the defaults: no GeoIP databases, a cache of 10000

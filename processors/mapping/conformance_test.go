@@ -69,7 +69,7 @@ func TestConformance(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Map: %v", err)
 				}
-				checkFastPath(t, m, d, raw)
+				checkEngine(t, m, d, raw)
 				problems := compareConformance(d, expected[i], normalise(t, doc))
 				for _, p := range problems {
 					t.Error(p)

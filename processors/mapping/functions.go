@@ -181,3 +181,17 @@ func asList(v ref.Val) []any {
 	l, _ := toNative(v).([]any)
 	return l
 }
+
+// lookupPath follows keys through nested maps.
+func lookupPath(v any, keys ...string) (any, bool) {
+	for _, k := range keys {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if v, ok = m[k]; !ok {
+			return nil, false
+		}
+	}
+	return v, true
+}

@@ -9,8 +9,8 @@ import (
 )
 
 // FuzzMap feeds arbitrary bytes to every dataset's mapping: there must be
-// no panic, always a complete document (see checkDocument), and the Go fast
-// path must agree with the CEL program. The seed
+// no panic, always a complete document (see checkDocument), and the engine
+// must agree with the reference evaluation of the program (checkEngine). The seed
 // corpus is testdata/fuzz/FuzzMap plus the golden records.
 func FuzzMap(f *testing.F) {
 	records, _ := filepath.Glob(filepath.Join("testdata", "golden", "*.record"))
@@ -25,7 +25,7 @@ func FuzzMap(f *testing.F) {
 		for _, d := range agent.Datasets {
 			doc, _ := m.Map(d, raw, goldenCollected)
 			checkDocument(t, raw, doc)
-			checkFastPath(t, m, d, raw)
+			checkEngine(t, m, d, raw)
 		}
 	})
 }

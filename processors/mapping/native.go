@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"time"
 
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
@@ -113,6 +114,12 @@ func native(v any) any {
 		return float64(v)
 	case ref.Val:
 		return toNative(v)
+	case time.Time:
+		return formatDate(v)
+	case *overlay:
+		return v.materialise()
+	case *enriched:
+		return v.materialise()
 	}
 	return v
 }

@@ -2,14 +2,12 @@ package mapping
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"time"
 
 	"akship/agent"
-	"akship/internal/jsonenc"
 )
 
 // MapNDJSON maps one raw API record per input line (as in the conformance
@@ -32,7 +30,6 @@ func MapNDJSON(m *Mapper, d agent.Dataset, r io.Reader, w io.Writer) (mapped int
 	}
 	in := newRecordReader(r)
 	out := bufio.NewWriter(w)
-	var enc jsonenc.Encoder
 	var bad []error
 	for {
 		rec, readErr := in.next()
@@ -43,11 +40,11 @@ func MapNDJSON(m *Mapper, d agent.Dataset, r io.Reader, w io.Writer) (mapped int
 			_ = out.Flush()
 			return mapped, errors.Join(append(bad, readErr)...)
 		}
-		doc, js, err := m.mapDocument(context.Background(), d, rec.data, time.Now())
+		js, err := m.mapDocument(d, rec.data, time.Now())
 		if err != nil {
 			bad = append(bad, fmt.Errorf("%s: %w", rec.where, err))
 		}
-		if err := writeDoc(out, &enc, doc, js); err != nil {
+		if err := writeDoc(out, js); err != nil {
 			return mapped, errors.Join(append(bad, fmt.Errorf("writing the document of %s failed: %w", rec.where, err))...)
 		}
 		mapped++
@@ -58,16 +55,8 @@ func MapNDJSON(m *Mapper, d agent.Dataset, r io.Reader, w io.Writer) (mapped int
 	return mapped, errors.Join(bad...)
 }
 
-// writeDoc writes one document line as the outputs ship it: the twin's
-// JSON as it wrote it, else doc encoded with jsonenc (keys sorted, no HTML
-// escaping), never encoding/json's escaped form.
-func writeDoc(w *bufio.Writer, enc *jsonenc.Encoder, doc map[string]any, js []byte) error {
-	if js == nil {
-		var err error
-		if js, err = enc.Append(nil, doc); err != nil {
-			return err
-		}
-	}
+// writeDoc writes one document line as the outputs ship it.
+func writeDoc(w *bufio.Writer, js []byte) error {
 	if _, err := w.Write(js); err != nil {
 		return err
 	}

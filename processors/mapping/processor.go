@@ -18,8 +18,7 @@ type processor struct {
 	dataset agent.Dataset
 }
 
-// Process maps e.Raw into e.Fields, or into e.FieldsJSON where the event
-// program's native twin writes the document's JSON itself. A record that cannot be decoded or a
+// Process maps e.Raw into e.FieldsJSON, the finished document. A record that cannot be decoded or a
 // program that fails still gets its document, with error.message,
 // event.kind pipeline_error and the tag preserve_original_event, and
 // Process returns nil: the failure is recorded on the document, not
@@ -29,15 +28,14 @@ func (p *processor) Process(ctx context.Context, e *agent.Event) error {
 	if e.Dataset != "" && e.Dataset != p.dataset {
 		return fmt.Errorf("the %s mapping got an event of dataset %q", p.dataset, e.Dataset)
 	}
-	doc, js, err := p.m.mapDocument(ctx, p.dataset, e.Raw, e.Collected)
-	switch {
-	case js != nil:
-		e.Fields, e.FieldsJSON = nil, js
-	case doc != nil:
-		e.Fields, e.FieldsJSON = doc, nil
-	default:
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("mapping interrupted: %w", err)
+	}
+	js, err := p.m.mapDocument(p.dataset, e.Raw, e.Collected)
+	if js == nil {
 		return err
 	}
+	e.Fields, e.FieldsJSON = nil, js
 	if err != nil {
 		if ctx.Err() != nil && errors.Is(err, ErrEvaluation) {
 			return fmt.Errorf("mapping interrupted: %w", ctx.Err())

@@ -30,10 +30,13 @@ func DefaultProgram(d agent.Dataset) (string, error) {
 	return string(b), nil
 }
 
-// compiled is a checked, planned program and the name errors call it by.
+// compiled is a checked program and the name errors call it by: its
+// engine (see engine.go), which maps records, and the program planned as
+// a whole, the plain evaluation the tests compare the engine with.
 type compiled struct {
 	name string
 	prg  cel.Program
+	eng  *engine
 }
 
 // newEnv declares the variables and functions programs may use. Extend
@@ -62,8 +65,9 @@ func newEnv(e enrichers, extend bool) (*cel.Env, error) {
 }
 
 // compile parses, type-checks and plans a program once. Errors name the
-// program (its file or configuration key), line and column.
-func compile(env *cel.Env, name, src string) (*compiled, error) {
+// program (its file or configuration key), line and column. tags are the
+// dataset's tags, fixed for the program's lifetime.
+func compile(env *cel.Env, name, src string, tags ref.Val, e enrichers) (*compiled, error) {
 	ast, iss := env.CompileSource(common.NewStringSource(src, name))
 	if iss.Err() != nil {
 		return nil, fmt.Errorf("compiling %s failed:\n%w", name, iss.Err())
@@ -78,7 +82,11 @@ func compile(env *cel.Env, name, src string) (*compiled, error) {
 	if err != nil {
 		return nil, fmt.Errorf("planning %s failed: %w", name, err)
 	}
-	return &compiled{name: name, prg: prg}, nil
+	eng, err := compileEngine(env, name, ast, tags, e)
+	if err != nil {
+		return nil, err
+	}
+	return &compiled{name: name, prg: prg, eng: eng}, nil
 }
 
 // source returns the program text and name for one of a dataset's two

@@ -1,0 +1,214 @@
+package mapping
+
+import (
+	"strings"
+
+	"github.com/google/cel-go/common/ast"
+	"github.com/google/cel-go/common/types"
+)
+
+// opt compiles an optional expression; nil when it cannot.
+func (lc *leafCompiler) opt(e ast.Expr) ofn {
+	if !lc.optional(e) {
+		return nil
+	}
+	switch e.Kind() {
+	case ast.IdentKind:
+		name := e.AsIdent()
+		for i := len(lc.locals) - 1; i >= 0; i-- {
+			if lc.locals[i] == name {
+				return func(c *lctx) (any, bool, bool) { return c.locals[i], c.present[i], true }
+			}
+		}
+		for _, b := range lc.scope {
+			if b.name == name {
+				slot := b.slot
+				return func(c *lctx) (any, bool, bool) {
+					o, isOpt := c.slots[slot].(*types.Optional)
+					if !isOpt {
+						return nil, false, false
+					}
+					if !o.HasValue() {
+						return nil, false, true
+					}
+					return toNative(o.GetValue()), true, true
+				}
+			}
+		}
+		return nil
+	case ast.ComprehensionKind:
+		set, body := lc.bindInit(e)
+		if set == nil {
+			return nil
+		}
+		defer lc.popLocal()
+		b := lc.opt(body)
+		if b == nil {
+			return nil
+		}
+		return func(c *lctx) (any, bool, bool) {
+			if !set(c) {
+				return nil, false, false
+			}
+			return b(c)
+		}
+	case ast.CallKind:
+	default:
+		return nil
+	}
+	call := e.AsCall()
+	args := call.Args()
+	if call.IsMemberFunction() {
+		args = append([]ast.Expr{call.Target()}, args...)
+	}
+	switch call.FunctionName() {
+	case "_?._", "_[?_]":
+		key := lc.value(args[1])
+		if key == nil {
+			return nil
+		}
+		lookup := func(c *lctx, xv any) (any, bool, bool) {
+			k, ok := key(c)
+			ks, isStr := k.(string)
+			m, isMap := asMapValue(xv)
+			if !ok || !isStr || !isMap {
+				return nil, false, false
+			}
+			v, has := m[ks]
+			return v, has, true
+		}
+		if xo := lc.opt(args[0]); xo != nil {
+			return func(c *lctx) (any, bool, bool) {
+				xv, has, ok := xo(c)
+				if !ok || !has {
+					return nil, false, ok
+				}
+				return lookup(c, xv)
+			}
+		}
+		x := lc.value(args[0])
+		if x == nil {
+			return nil
+		}
+		return func(c *lctx) (any, bool, bool) {
+			xv, ok := x(c)
+			if !ok {
+				return nil, false, false
+			}
+			return lookup(c, xv)
+		}
+	case "field":
+		x, p := lc.value(args[0]), lc.value(args[1])
+		if x == nil || p == nil {
+			return nil
+		}
+		return func(c *lctx) (any, bool, bool) {
+			xv, ok1 := x(c)
+			pv, ok2 := p(c)
+			if !ok1 || !ok2 {
+				return nil, false, false
+			}
+			ps, isStr := pv.(string)
+			if !isStr {
+				return nil, false, true
+			}
+			v, has := lookupDotted(xv, ps)
+			return v, has, true
+		}
+	case "optional.of":
+		x := lc.value(args[0])
+		if x == nil {
+			return nil
+		}
+		return func(c *lctx) (any, bool, bool) {
+			v, ok := x(c)
+			return v, true, ok
+		}
+	case "optional.none":
+		return func(*lctx) (any, bool, bool) { return nil, false, true }
+	case "_?_:_":
+		cond, a, b := lc.value(args[0]), lc.opt(args[1]), lc.opt(args[2])
+		if cond == nil || a == nil || b == nil {
+			return nil
+		}
+		return func(c *lctx) (any, bool, bool) {
+			cv, ok := cond(c)
+			bv, isBool := cv.(bool)
+			if !ok || !isBool {
+				return nil, false, false
+			}
+			if bv {
+				return a(c)
+			}
+			return b(c)
+		}
+	}
+	return nil
+}
+
+// lookupDotted is field(): the value at a dotted path through maps.
+func lookupDotted(v any, path string) (any, bool) {
+	for {
+		m, ok := asMapValue(v)
+		if !ok {
+			return nil, false
+		}
+		k, rest, more := strings.Cut(path, ".")
+		if v, ok = m[k]; !ok {
+			return nil, false
+		}
+		if !more {
+			return v, true
+		}
+		path = rest
+	}
+}
+
+// bind compiles cel.bind (also the form optMap expands to) as a local.
+func (lc *leafCompiler) bind(e ast.Expr) vfn {
+	set, body := lc.bindInit(e)
+	if set == nil {
+		return nil
+	}
+	defer lc.popLocal()
+	b := lc.value(body)
+	if b == nil {
+		return nil
+	}
+	return func(c *lctx) (any, bool) {
+		if !set(c) {
+			return nil, false
+		}
+		return b(c)
+	}
+}
+
+// bindInit compiles a binding's value and brings its name into scope
+// (popLocal takes it out); set is nil when it cannot.
+func (lc *leafCompiler) bindInit(e ast.Expr) (set func(c *lctx) bool, body ast.Expr) {
+	name, init, body, ok := bindParts(e)
+	if !ok {
+		return nil, nil
+	}
+	idx := len(lc.locals)
+	if oi := lc.opt(init); oi != nil {
+		set = func(c *lctx) bool {
+			v, has, ok := oi(c)
+			c.locals[idx], c.present[idx] = v, has
+			return ok
+		}
+	} else if vi := lc.value(init); vi != nil {
+		set = func(c *lctx) bool {
+			v, ok := vi(c)
+			c.locals[idx] = v
+			return ok
+		}
+	} else {
+		return nil, nil
+	}
+	lc.locals = append(lc.locals, name)
+	lc.maxLoc = max(lc.maxLoc, len(lc.locals))
+	return set, body
+}
+
+func (lc *leafCompiler) popLocal() { lc.locals = lc.locals[:len(lc.locals)-1] }
