@@ -110,11 +110,18 @@ func appendUniqueNative(l []any, value any) []any {
 			return
 		}
 		for _, e := range l {
-			if e == any(s) {
+			if es, isString := e.(string); isString && es == s {
 				return
 			}
 		}
-		l = append(l, s)
+		var boxed any = s
+		if _, isString := v.(string); isString {
+			boxed = v // already boxed: no copy of its own
+		}
+		if cap(l) == 0 {
+			l = make([]any, 0, 4) // lists of a few, grown once at most
+		}
+		l = append(l, boxed)
 	}
 	if vs, ok := value.([]any); ok {
 		for _, v := range vs {
