@@ -51,6 +51,9 @@ type step struct {
 	scope    []binding // names bound where the step is, innermost first
 	bindSlot int       // -1 for a leaf, else the slot the value is bound to
 	constant ref.Val   // set when the value does not depend on the record
+	// scalar is a constant leaf's value as the writer reads it (a string,
+	// number or bool), converted once instead of per record.
+	scalar any
 }
 
 // binding is a name bound by cel.bind and the slot holding its value.
@@ -175,6 +178,12 @@ func (c *engineCompiler) addStep(expr ast.Expr, scope []binding, dynamic map[str
 			out = types.WrapErr(err)
 		}
 		st.constant = stable(out)
+		if slot < 0 {
+			switch v := native(st.constant); v.(type) {
+			case string, bool, int64, float64:
+				st.scalar = v
+			}
+		}
 	}
 	if identNamed(expr, "doc") {
 		c.e.usesDoc = true
@@ -237,6 +246,8 @@ func (e *engine) run(base *activation, record map[string]any, collected time.Tim
 		s := &e.steps[i]
 		var v any
 		switch {
+		case s.scalar != nil:
+			v = s.scalar
 		case s.constant != nil:
 			v = s.constant
 		case s.fast != nil:
