@@ -98,6 +98,20 @@ func (lc *leafCompiler) opt(e ast.Expr) ofn {
 			return lookup(c, xv)
 		}
 	case "field":
+		if keys, ok := literalPath(args[1]); ok {
+			x := lc.value(args[0])
+			if x == nil {
+				return nil
+			}
+			return func(c *lctx) (any, bool, bool) {
+				xv, ok := x(c)
+				if !ok {
+					return nil, false, false
+				}
+				v, has := lookupKeys(xv, keys)
+				return v, has, true
+			}
+		}
 		x, p := lc.value(args[0]), lc.value(args[1])
 		if x == nil || p == nil {
 			return nil
@@ -144,6 +158,33 @@ func (lc *leafCompiler) opt(e ast.Expr) ofn {
 		}
 	}
 	return nil
+}
+
+// literalPath returns the keys of a dotted path written as a string
+// literal, split once when the program is compiled.
+func literalPath(e ast.Expr) ([]string, bool) {
+	if e.Kind() != ast.LiteralKind {
+		return nil, false
+	}
+	p, ok := e.AsLiteral().(types.String)
+	if !ok {
+		return nil, false
+	}
+	return strings.Split(string(p), "."), true
+}
+
+// lookupKeys is field() of a path split into keys.
+func lookupKeys(v any, keys []string) (any, bool) {
+	for _, k := range keys {
+		m, ok := asMapValue(v)
+		if !ok {
+			return nil, false
+		}
+		if v, ok = m[k]; !ok {
+			return nil, false
+		}
+	}
+	return v, true
 }
 
 // lookupDotted is field(): the value at a dotted path through maps.
