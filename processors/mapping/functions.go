@@ -114,14 +114,14 @@ func appendUniqueNative(l []any, value any) []any {
 				return
 			}
 		}
-		var boxed any = s
-		if _, isString := v.(string); isString {
-			boxed = v // already boxed: no copy of its own
-		}
 		if cap(l) == 0 {
 			l = make([]any, 0, 4) // lists of a few, grown once at most
 		}
-		l = append(l, boxed)
+		if _, isString := v.(string); isString {
+			l = append(l, v) // already boxed: no copy of its own
+		} else {
+			l = append(l, s)
+		}
 	}
 	if vs, ok := value.([]any); ok {
 		for _, v := range vs {
