@@ -86,31 +86,13 @@ func (lc *leafCompiler) opt(e ast.Expr) ofn {
 				return lookup(c, xv)
 			}
 		}
-		x := lc.value(args[0])
-		if x == nil {
-			return nil
-		}
-		return func(c *lctx) (any, bool, bool) {
-			xv, ok := x(c)
-			if !ok {
-				return nil, false, false
-			}
-			return lookup(c, xv)
-		}
+		return lc.onValue(args[0], lookup)
 	case "field":
 		if keys, ok := literalPath(args[1]); ok {
-			x := lc.value(args[0])
-			if x == nil {
-				return nil
-			}
-			return func(c *lctx) (any, bool, bool) {
-				xv, ok := x(c)
-				if !ok {
-					return nil, false, false
-				}
+			return lc.onValue(args[0], func(_ *lctx, xv any) (any, bool, bool) {
 				v, has := lookupKeys(xv, keys)
 				return v, has, true
-			}
+			})
 		}
 		x, p := lc.value(args[0]), lc.value(args[1])
 		if x == nil || p == nil {
@@ -158,6 +140,22 @@ func (lc *leafCompiler) opt(e ast.Expr) ofn {
 		}
 	}
 	return nil
+}
+
+// onValue compiles e and applies f to its value; nil when e does not
+// compile.
+func (lc *leafCompiler) onValue(e ast.Expr, f func(c *lctx, v any) (any, bool, bool)) ofn {
+	x := lc.value(e)
+	if x == nil {
+		return nil
+	}
+	return func(c *lctx) (any, bool, bool) {
+		xv, ok := x(c)
+		if !ok {
+			return nil, false, false
+		}
+		return f(c, xv)
+	}
 }
 
 // literalPath returns the keys of a dotted path written as a string
