@@ -17,6 +17,7 @@ require (
 	github.com/schollz/progressbar/v3 v3.19.1
 	github.com/tidwall/gjson v1.18.0
 	github.com/ua-parser/uap-go v0.0.0-20260529044130-17c35e68e58c
+	github.com/valyala/fastjson v1.6.10
 	golang.org/x/term v0.48.0
 	gopkg.in/yaml.v3 v3.0.1
 )
