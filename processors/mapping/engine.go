@@ -51,6 +51,9 @@ type step struct {
 	scope    []binding // names bound where the step is, innermost first
 	bindSlot int       // -1 for a leaf, else the slot the value is bound to
 	constant ref.Val   // set when the value does not depend on the record
+	// scalar is a constant leaf's value as the writer reads it (a string,
+	// number or bool), converted once instead of per record.
+	scalar any
 }
 
 // binding is a name bound by cel.bind and the slot holding its value.
@@ -150,7 +153,8 @@ func (c *engineCompiler) node(expr ast.Expr, scope []binding, dynamic map[string
 // the expression reads nothing that changes per record, its value is
 // computed now.
 func (c *engineCompiler) addStep(expr ast.Expr, scope []binding, dynamic map[string]bool, slot int) (int, error) {
-	sub := ast.NewCheckedAST(ast.NewAST(expr, c.checked.SourceInfo()), c.checked.TypeMap(), c.checked.ReferenceMap())
+	typeMap, refMap := c.checkedWithin(expr)
+	sub := ast.NewCheckedAST(ast.NewAST(expr, c.checked.SourceInfo()), typeMap, refMap)
 	pb, err := ast.ToProto(sub)
 	if err != nil {
 		return 0, err
@@ -175,6 +179,12 @@ func (c *engineCompiler) addStep(expr ast.Expr, scope []binding, dynamic map[str
 			out = types.WrapErr(err)
 		}
 		st.constant = stable(out)
+		if slot < 0 {
+			switch v := native(st.constant); v.(type) {
+			case string, bool, int64, float64:
+				st.scalar = v
+			}
+		}
 	}
 	if identNamed(expr, "doc") {
 		c.e.usesDoc = true
@@ -192,6 +202,24 @@ func (c *engineCompiler) addStep(expr ast.Expr, scope []binding, dynamic map[str
 	}
 	c.e.steps = append(c.e.steps, st)
 	return len(c.e.steps) - 1, nil
+}
+
+// checkedWithin returns the program's type and reference information of
+// expr's nodes only, so that planning a step costs the step's size, not
+// the program's.
+func (c *engineCompiler) checkedWithin(expr ast.Expr) (map[int64]*types.Type, map[int64]*ast.ReferenceInfo) {
+	allTypes, allRefs := c.checked.TypeMap(), c.checked.ReferenceMap()
+	typeMap := map[int64]*types.Type{}
+	refMap := map[int64]*ast.ReferenceInfo{}
+	ast.PostOrderVisit(expr, ast.NewExprVisitor(func(e ast.Expr) {
+		if t, ok := allTypes[e.ID()]; ok {
+			typeMap[e.ID()] = t
+		}
+		if r, ok := allRefs[e.ID()]; ok {
+			refMap[e.ID()] = r
+		}
+	}))
+	return typeMap, refMap
 }
 
 // engineActivation resolves a step's variables: the names bound where the
@@ -237,6 +265,8 @@ func (e *engine) run(base *activation, record map[string]any, collected time.Tim
 		s := &e.steps[i]
 		var v any
 		switch {
+		case s.scalar != nil:
+			v = s.scalar
 		case s.constant != nil:
 			v = s.constant
 		case s.fast != nil:

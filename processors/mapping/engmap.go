@@ -5,8 +5,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/cel-go/common/types"
-
 	"akship/agent"
 )
 
@@ -16,6 +14,7 @@ import (
 type engineState struct {
 	prog, ext runState
 	w         engWriter
+	act       activation
 }
 
 // maxPooledBuffer keeps a rare huge document from pinning its buffer.
@@ -35,6 +34,7 @@ func (dm *datasetMapper) state() *engineState {
 func (dm *datasetMapper) release(st *engineState) {
 	st.prog.clear()
 	st.ext.clear()
+	st.act = activation{}
 	if cap(st.w.b) <= maxPooledBuffer {
 		dm.states.Put(st)
 	}
@@ -56,11 +56,8 @@ func (dm *datasetMapper) mapJSON(raw []byte, collected time.Time) ([]byte, error
 		pre = append(pre, fail("%v", decodeErr))
 		record = map[string]any{}
 	}
-	act := &activation{
-		record:    adapter.NativeToValue(record),
-		tags:      dm.tagsVal,
-		collected: types.Timestamp{Time: collected},
-	}
+	act := &st.act
+	*act = activation{recordMap: record, tags: dm.tagsVal, at: collected}
 	base, evalErr := dm.program.evalLayer(act, record, collected, &st.prog)
 	ls := [3]layer{base}
 	n := 1

@@ -110,11 +110,18 @@ func appendUniqueNative(l []any, value any) []any {
 			return
 		}
 		for _, e := range l {
-			if e == any(s) {
+			if es, isString := e.(string); isString && es == s {
 				return
 			}
 		}
-		l = append(l, s)
+		if cap(l) == 0 {
+			l = make([]any, 0, 4) // lists of a few, grown once at most
+		}
+		if _, isString := v.(string); isString {
+			l = append(l, v) // already boxed: no copy of its own
+		} else {
+			l = append(l, s)
+		}
 	}
 	if vs, ok := value.([]any); ok {
 		for _, v := range vs {

@@ -186,7 +186,7 @@ func (lc *leafCompiler) ident(e ast.Expr) vfn {
 		return func(c *lctx) (any, bool) { return c.collected, true }
 	}
 	if t := lc.checked.GetType(e.ID()); t != nil && t.Kind() == types.TypeKind && len(t.Parameters()) == 1 {
-		v := celType(t.Parameters()[0].TypeName())
+		var v any = celType(t.Parameters()[0].TypeName()) // boxed once
 		return func(*lctx) (any, bool) { return v, true }
 	}
 	return nil

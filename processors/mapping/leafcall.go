@@ -211,20 +211,39 @@ func owned(e ast.Expr) bool {
 		e.Kind() == ast.CallKind && e.AsCall().FunctionName() == "append_unique"
 }
 
-// appendInPlace is append_unique on a list of its own (see owned).
+// appendInPlace is append_unique on a list of its own (see owned). A chain
+// of them (`[].append_unique(a).append_unique(b)`) is one closure that
+// appends to one list, in CEL's order: the list, then a, then b.
 func (lc *leafCompiler) appendInPlace(args []ast.Expr) vfn {
-	fns := lc.values(args)
+	base, items := args[0], []ast.Expr{args[1]}
+	for base.Kind() == ast.CallKind && base.AsCall().FunctionName() == "append_unique" {
+		inner := base.AsCall().Args()
+		if base.AsCall().IsMemberFunction() {
+			inner = append([]ast.Expr{base.AsCall().Target()}, inner...)
+		}
+		if len(inner) != 2 || !owned(inner[0]) {
+			break
+		}
+		base, items = inner[0], append([]ast.Expr{inner[1]}, items...)
+	}
+	fns := lc.values(append([]ast.Expr{base}, items...))
 	if fns == nil {
 		return nil
 	}
-	l, v := fns[0], fns[1]
+	l, vs := fns[0], fns[1:]
 	return func(c *lctx) (any, bool) {
-		lv, ok1 := l(c)
-		vv, ok2 := v(c)
+		lv, ok := l(c)
 		list, isList := lv.([]any)
-		if !ok1 || !ok2 || !isList {
+		if !ok || !isList {
 			return nil, false
 		}
-		return appendUniqueNative(list, native(vv)), true
+		for _, v := range vs {
+			vv, ok := v(c)
+			if !ok {
+				return nil, false
+			}
+			list = appendUniqueNative(list, native(vv))
+		}
+		return list, true
 	}
 }

@@ -86,18 +86,14 @@ func (lc *leafCompiler) opt(e ast.Expr) ofn {
 				return lookup(c, xv)
 			}
 		}
-		x := lc.value(args[0])
-		if x == nil {
-			return nil
-		}
-		return func(c *lctx) (any, bool, bool) {
-			xv, ok := x(c)
-			if !ok {
-				return nil, false, false
-			}
-			return lookup(c, xv)
-		}
+		return lc.onValue(args[0], lookup)
 	case "field":
+		if keys, ok := literalPath(args[1]); ok {
+			return lc.onValue(args[0], func(_ *lctx, xv any) (any, bool, bool) {
+				v, has := lookupKeys(xv, keys)
+				return v, has, true
+			})
+		}
 		x, p := lc.value(args[0]), lc.value(args[1])
 		if x == nil || p == nil {
 			return nil
@@ -144,6 +140,49 @@ func (lc *leafCompiler) opt(e ast.Expr) ofn {
 		}
 	}
 	return nil
+}
+
+// onValue compiles e and applies f to its value; nil when e does not
+// compile.
+func (lc *leafCompiler) onValue(e ast.Expr, f func(c *lctx, v any) (any, bool, bool)) ofn {
+	x := lc.value(e)
+	if x == nil {
+		return nil
+	}
+	return func(c *lctx) (any, bool, bool) {
+		xv, ok := x(c)
+		if !ok {
+			return nil, false, false
+		}
+		return f(c, xv)
+	}
+}
+
+// literalPath returns the keys of a dotted path written as a string
+// literal, split once when the program is compiled.
+func literalPath(e ast.Expr) ([]string, bool) {
+	if e.Kind() != ast.LiteralKind {
+		return nil, false
+	}
+	p, ok := e.AsLiteral().(types.String)
+	if !ok {
+		return nil, false
+	}
+	return strings.Split(string(p), "."), true
+}
+
+// lookupKeys is field() of a path split into keys.
+func lookupKeys(v any, keys []string) (any, bool) {
+	for _, k := range keys {
+		m, ok := asMapValue(v)
+		if !ok {
+			return nil, false
+		}
+		if v, ok = m[k]; !ok {
+			return nil, false
+		}
+	}
+	return v, true
 }
 
 // lookupDotted is field(): the value at a dotted path through maps.

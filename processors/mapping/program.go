@@ -4,6 +4,7 @@ import (
 	"embed"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common"
@@ -110,16 +111,27 @@ func source(d agent.Dataset, key, inline, file string, fallback func() (string, 
 // a map for each record.
 type activation struct {
 	record, tags, collected, doc ref.Val
+	// The engine's record and collection time, turned into record and
+	// collected when cel-go first asks for them (most records never make
+	// it ask).
+	recordMap map[string]any
+	at        time.Time
 }
 
 // ResolveName implements interpreter.Activation.
 func (a *activation) ResolveName(name string) (any, bool) {
 	switch name {
 	case "record":
+		if a.record == nil && a.recordMap != nil {
+			a.record = adapter.NativeToValue(a.recordMap)
+		}
 		return a.record, true
 	case "tags":
 		return a.tags, true
 	case "collected":
+		if a.collected == nil && !a.at.IsZero() {
+			a.collected = types.Timestamp{Time: a.at}
+		}
 		return a.collected, true
 	case "doc":
 		return a.doc, a.doc != nil
