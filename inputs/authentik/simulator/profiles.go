@@ -18,7 +18,6 @@ const (
 
 // profile is what one emulated release does differently.
 type profile struct {
-	name string
 	// ql: search is parsed by the query language (DjangoQL on 2025.8–2026.4
 	// with an enterprise licence, AKQL from 2026.5), falling back to plain
 	// search when it does not parse.
@@ -56,7 +55,7 @@ func newProfile(version, license string, defaultPage, maxPage int) (profile, err
 	default:
 		return profile{}, fmt.Errorf("license: want %q or %q, got %q", LicenseNone, LicenseEnterprise, license)
 	}
-	p := profile{name: short, defaultPage: 100}
+	p := profile{defaultPage: 100}
 	p.ql = num >= 202605 || (num >= 202508 && license == LicenseEnterprise)
 	p.autocompleteEvents = num >= 202508
 	if num >= 202602 {
