@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -43,11 +44,7 @@ func newProfile(version, license string, defaultPage, maxPage int) (profile, err
 		return profile{}, err
 	}
 	short := fmt.Sprintf("%d.%d", num/100, num%100)
-	known := false
-	for _, v := range Versions {
-		known = known || v == short
-	}
-	if !known {
+	if !slices.Contains(Versions, short) {
 		return profile{}, fmt.Errorf("want one of %s, got %q", strings.Join(Versions, ", "), version)
 	}
 	switch license {
