@@ -219,16 +219,5 @@ func TestKeysetWalkWhileExpiryReachesTheAnchor(t *testing.T) {
 	cancel()
 	<-done
 	ids = append(ids, runOnce(t, srv, store, cfg)...)
-	seen := map[string]bool{}
-	for _, id := range ids {
-		if seen[id] {
-			t.Errorf("event %s shipped twice", id)
-		}
-		seen[id] = true
-	}
-	for pk := range simPresent(sim) {
-		if !seen[pk] {
-			t.Errorf("event %s never shipped", pk)
-		}
-	}
+	assertExactlyOnce(t, ids, simPresent(sim))
 }

@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -18,7 +19,6 @@ const (
 
 // profile is what one emulated release does differently.
 type profile struct {
-	name string
 	// ql: search is parsed by the query language (DjangoQL on 2025.8–2026.4
 	// with an enterprise licence, AKQL from 2026.5), falling back to plain
 	// search when it does not parse.
@@ -44,11 +44,7 @@ func newProfile(version, license string, defaultPage, maxPage int) (profile, err
 		return profile{}, err
 	}
 	short := fmt.Sprintf("%d.%d", num/100, num%100)
-	known := false
-	for _, v := range Versions {
-		known = known || v == short
-	}
-	if !known {
+	if !slices.Contains(Versions, short) {
 		return profile{}, fmt.Errorf("want one of %s, got %q", strings.Join(Versions, ", "), version)
 	}
 	switch license {
@@ -56,7 +52,7 @@ func newProfile(version, license string, defaultPage, maxPage int) (profile, err
 	default:
 		return profile{}, fmt.Errorf("license: want %q or %q, got %q", LicenseNone, LicenseEnterprise, license)
 	}
-	p := profile{name: short, defaultPage: 100}
+	p := profile{defaultPage: 100}
 	p.ql = num >= 202605 || (num >= 202508 && license == LicenseEnterprise)
 	p.autocompleteEvents = num >= 202508
 	if num >= 202602 {
