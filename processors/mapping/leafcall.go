@@ -200,9 +200,6 @@ func (lc *leafCompiler) without(args []ast.Expr) vfn {
 	}
 }
 
-// builtin returns the implementation of a function of n arguments (a
-// member function's target first); nil when there is none.
-
 // owned reports whether an expression always makes a new list nothing
 // else holds: a list literal, or append_unique's result. append_unique can
 // then append to it in place instead of copying it.
