@@ -155,21 +155,24 @@ func (lc *leafCompiler) with(args []ast.Expr) vfn {
 		if _, isMap := asMapShape(mv); !ok || !isMap {
 			return nil, false
 		}
-		o := &overlay{base: mv, shape: shape, vals: make([]any, len(keys)), has: make([]bool, len(keys))}
+		o := &overlay{base: mv, shape: shape, vals: make([]any, len(keys))}
 		for i := range keys {
 			if opts[i] != nil {
 				v, has, ok := opts[i](c)
 				if !ok {
 					return nil, false
 				}
-				o.vals[i], o.has[i] = v, has
+				if !has {
+					v = absentValue{}
+				}
+				o.vals[i] = v
 				continue
 			}
 			v, ok := plains[i](c)
 			if !ok {
 				return nil, false
 			}
-			o.vals[i], o.has[i] = v, true
+			o.vals[i] = v
 		}
 		return o, true
 	}
@@ -199,9 +202,6 @@ func (lc *leafCompiler) without(args []ast.Expr) vfn {
 		return &overlay{base: mv, shape: shape}, true
 	}
 }
-
-// builtin returns the implementation of a function of n arguments (a
-// member function's target first); nil when there is none.
 
 // owned reports whether an expression always makes a new list nothing
 // else holds: a list literal, or append_unique's result. append_unique can

@@ -6,6 +6,8 @@ import (
 	"unicode/utf8"
 )
 
+// builtin returns the implementation of a function of n arguments (a
+// member function's target first); nil when there is none.
 func (lc *leafCompiler) builtin(fn string, n int) func(a, b, c any) (any, bool) {
 	e := lc.e
 	ep := &lc.e

@@ -73,9 +73,17 @@ func (s *editShape) set(k string, kid *editShape, leaf int) int {
 type overlay struct {
 	base  any // map[string]any, *overlay, or anything else (no map)
 	shape *editShape
-	vals  []any
-	has   []bool // whether vals[i] is set (absent optionals are not)
+	vals  []any // absentValue{} where an absent optional left a key unset
 	done  map[string]any
+}
+
+// absentValue is an overlay value an absent optional left unset.
+type absentValue struct{}
+
+// has reports whether the value of index j is set.
+func (o *overlay) has(j int) bool {
+	_, absent := o.vals[j].(absentValue)
+	return !absent
 }
 
 // live reports whether an edit node changes anything: it holds a set
@@ -86,7 +94,7 @@ func (o *overlay) live(s *editShape) bool {
 			if o.live(kid) {
 				return true
 			}
-		} else if j := s.leaf[i]; j >= 0 && o.has[j] {
+		} else if j := s.leaf[i]; j >= 0 && o.has(j) {
 			return true
 		}
 	}
@@ -100,7 +108,7 @@ func (o *overlay) active(s *editShape) bool {
 			if o.active(kid) {
 				return true
 			}
-		} else if j := s.leaf[i]; j < 0 || o.has[j] {
+		} else if j := s.leaf[i]; j < 0 || o.has(j) {
 			return true
 		}
 	}
@@ -152,7 +160,7 @@ func (o *overlay) apply(m map[string]any, s *editShape) map[string]any {
 		switch j := s.leaf[i]; {
 		case j < 0:
 			delete(out, k)
-		case o.has[j]:
+		case o.has(j):
 			out[k] = o.vals[j]
 		}
 	}
@@ -230,7 +238,7 @@ func (w *engWriter) stacked(m map[string]any, levels []level) bool {
 			switch j := l.s.leaf[i]; {
 			case j < 0:
 				v, present, subs = nil, false, nil
-			case l.o.has[j]:
+			case l.o.has(j):
 				v, present, subs = l.o.vals[j], true, nil
 			}
 		}
