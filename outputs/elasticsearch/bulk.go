@@ -67,8 +67,6 @@ type writeCall struct {
 	body   *bulkBody
 	events []*agent.Event
 	failed map[int]error // keyed by Write index
-	// accepted is set when a request of the call got a 2xx answer.
-	accepted bool
 	// rejected are the documents (body positions) a request of their own
 	// had answered 400, with the server's reason; settleRejected decides
 	// whether they or the request were at fault.
@@ -95,7 +93,7 @@ func (o *Output) settleRejected(w *writeCall) error {
 	if len(w.rejected) == 0 {
 		return nil
 	}
-	if w.accepted || o.accepted.Load() {
+	if o.accepted.Load() {
 		for _, r := range w.rejected {
 			w.failed[w.body.items[r.pos]] = agent.Permanent(fmt.Errorf(
 				"the server rejected the document with 400 Bad Request: %s", r.msg))
@@ -156,14 +154,13 @@ func (o *Output) send(ctx context.Context, w *writeCall, lo, hi int) error {
 	defer drain(res.Body)
 	switch code := res.StatusCode; {
 	case code >= 200 && code < 300:
-		w.accepted = true
 		o.accepted.Store(true)
 		return o.readItems(res.Body, b, lo, hi, w.failed)
 	case code == http.StatusRequestEntityTooLarge || code == http.StatusBadRequest:
 		msg := readError(res.Body)
 		if hi-lo == 1 && code == http.StatusBadRequest {
 			w.rejected = append(w.rejected, rejection{pos: lo, msg: msg})
-			if !w.accepted && !o.accepted.Load() {
+			if !o.accepted.Load() {
 				return fmt.Errorf("%w with 400 Bad Request: %s", errRefused, msg)
 			}
 			return nil
@@ -180,7 +177,7 @@ func (o *Output) send(ctx context.Context, w *writeCall, lo, hi int) error {
 			o.splits.set(w.events[b.items[i]], half)
 		}
 		markFailed(b, lo, hi, refused, w.failed)
-		if !w.accepted && !o.accepted.Load() {
+		if !o.accepted.Load() {
 			return fmt.Errorf("%w: %w", errRefused, refused)
 		}
 		return nil

@@ -291,7 +291,7 @@ func (o *Output) Check(ctx context.Context) error {
 	}
 	res, err := o.perform(req)
 	if err != nil {
-		if errors.Is(err, errNotElasticsearch) || err.Error() == errNotElasticsearch.Error() {
+		if isNotElasticsearch(err) {
 			return notElasticsearchError()
 		}
 		if m := o.mistake(err); m != nil {
@@ -336,6 +336,12 @@ func (o *Output) Warnings() []string { return o.warnings }
 // product check fails; the client does not export it.
 var errNotElasticsearch = errors.New("the client noticed that the server is not Elasticsearch " +
 	"and we do not support this unknown product")
+
+// isNotElasticsearch reports whether err is the client's product check
+// failing (matched by text too: the client builds its own error value).
+func isNotElasticsearch(err error) bool {
+	return errors.Is(err, errNotElasticsearch) || err.Error() == errNotElasticsearch.Error()
+}
 
 func notElasticsearchError() error {
 	return errors.New("the server did not identify as Elasticsearch (no \"X-Elastic-Product: Elasticsearch\" " +

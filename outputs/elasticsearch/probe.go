@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -90,7 +89,7 @@ func (o *Output) probeOne(ctx context.Context, t hostPerformer) (bool, error) {
 	req.Header.Set("Content-Type", "application/x-ndjson")
 	res, err := t.perform(req)
 	if err != nil {
-		if errors.Is(err, errNotElasticsearch) || err.Error() == errNotElasticsearch.Error() {
+		if isNotElasticsearch(err) {
 			return false, o.notBulk(t.host, 200, "an answer without \"X-Elastic-Product: Elasticsearch\"")
 		}
 		return false, nil // unreachable: Check reports it, writes retry

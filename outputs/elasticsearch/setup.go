@@ -80,7 +80,7 @@ func Setup(ctx context.Context, cfg Config, opts SetupOptions) error {
 		return err
 	}
 	if o.failureStore.Load() {
-		if reqs, err = withFailureStore(reqs); err != nil {
+		if reqs, err = setupRequests(cfg, true); err != nil {
 			return err
 		}
 		fmt.Fprintln(out, "failure store: enabled on akship's data streams (documents Elasticsearch cannot index are kept there)")
@@ -97,8 +97,13 @@ func Setup(ctx context.Context, cfg Config, opts SetupOptions) error {
 	return nil
 }
 
-// SetupRequests returns the requests Setup sends for cfg.
-func SetupRequests(cfg Config) ([]SetupRequest, error) {
+// SetupRequests returns the requests Setup sends for cfg (to a cluster
+// without data stream failure stores).
+func SetupRequests(cfg Config) ([]SetupRequest, error) { return setupRequests(cfg, false) }
+
+// setupRequests returns the requests for cfg; with failureStore, the index
+// templates turn on the data stream failure store.
+func setupRequests(cfg Config, failureStore bool) ([]SetupRequest, error) {
 	vars := map[string]string{
 		"{policy}":                          PolicyName,
 		"{retention}":                       cfg.ILM.Retention,
@@ -129,7 +134,7 @@ func SetupRequests(cfg Config) ([]SetupRequest, error) {
 	for _, ds := range agent.Datasets {
 		dsVars := map[string]string{templatePlaceholderDS: string(ds)}
 		errs = append(errs,
-			add("/_index_template/"+fmt.Sprintf(indexTemplateFmt, ds), "index_template.json", dsVars, indexEdit(cfg.ILM)))
+			add("/_index_template/"+fmt.Sprintf(indexTemplateFmt, ds), "index_template.json", dsVars, indexEdit(cfg.ILM, failureStore)))
 	}
 	for _, err := range errs {
 		if err != nil {
@@ -137,36 +142,6 @@ func SetupRequests(cfg Config) ([]SetupRequest, error) {
 		}
 	}
 	return reqs, nil
-}
-
-// withFailureStore turns on the data stream failure store in the index
-// templates: Elasticsearch then keeps a document it cannot index (a
-// mapping conflict, say) in the data stream's failure store and answers
-// the bulk item 201 with "failure_store": "used", instead of rejecting it.
-func withFailureStore(reqs []SetupRequest) ([]SetupRequest, error) {
-	out := make([]SetupRequest, len(reqs))
-	for i, r := range reqs {
-		out[i] = r
-		if !strings.HasPrefix(r.Path, "/_index_template/") {
-			continue
-		}
-		var doc map[string]any
-		if err := json.Unmarshal(r.Body, &doc); err != nil {
-			return nil, err
-		}
-		tpl, _ := doc["template"].(map[string]any)
-		if tpl == nil {
-			tpl = map[string]any{}
-			doc["template"] = tpl
-		}
-		tpl["data_stream_options"] = map[string]any{"failure_store": map[string]any{"enabled": true}}
-		body, err := json.Marshal(doc)
-		if err != nil {
-			return nil, err
-		}
-		out[i].Body = body
-	}
-	return out, nil
 }
 
 // settingsEdit drops the ILM link when ILM is off.
@@ -181,13 +156,23 @@ func settingsEdit(ilm ILMConfig) func(map[string]any) {
 }
 
 // indexEdit gives the data streams a data stream lifecycle with the
-// retention when ILM is off (serverless has only that).
-func indexEdit(ilm ILMConfig) func(map[string]any) {
-	if ilm.Enabled {
+// retention when ILM is off (serverless has only that), and with
+// failureStore turns on the data stream failure store: Elasticsearch then
+// keeps a document it cannot index (a mapping conflict, say) in the data
+// stream's failure store and answers the bulk item 201 with
+// "failure_store": "used", instead of rejecting it.
+func indexEdit(ilm ILMConfig, failureStore bool) func(map[string]any) {
+	if ilm.Enabled && !failureStore {
 		return nil
 	}
 	return func(m map[string]any) {
-		m["template"].(map[string]any)["lifecycle"] = map[string]any{"data_retention": ilm.Retention}
+		tpl := m["template"].(map[string]any)
+		if !ilm.Enabled {
+			tpl["lifecycle"] = map[string]any{"data_retention": ilm.Retention}
+		}
+		if failureStore {
+			tpl["data_stream_options"] = map[string]any{"failure_store": map[string]any{"enabled": true}}
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package elasticsearch
 
 import (
+	"math"
 	"sync"
 	"sync/atomic"
 
@@ -24,20 +25,16 @@ type splitHints struct {
 // none is (the common case).
 func (s *splitHints) active() bool { return s.size.Load() > 0 }
 
-// limitOf returns the largest request the event may be sent in; 0 means
-// no limit of its own.
-func (s *splitHints) limitOf(e *agent.Event) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.limit[e]
-}
-
-// limitFor is limitOf with "no limit" as a very large number.
+// limitFor returns the largest request the event may be sent in, or
+// math.MaxInt when it has no limit of its own.
 func (s *splitHints) limitFor(e *agent.Event) int {
-	if n := s.limitOf(e); n > 0 {
+	s.mu.Lock()
+	n := s.limit[e]
+	s.mu.Unlock()
+	if n > 0 {
 		return n
 	}
-	return int(^uint(0) >> 1)
+	return math.MaxInt
 }
 
 // set records that the event may be sent in requests of at most n

@@ -89,10 +89,10 @@ func (dt dynamicTemplate) matches(path, kind string) bool {
 	if slices.ContainsFunc(dt.unmatch, func(p string) bool { return dt.nameMatch(p, name) }) {
 		return false
 	}
-	if len(dt.pathMatch) > 0 && !slices.ContainsFunc(dt.pathMatch, func(p string) bool { return simpleMatch(p, path) }) {
+	if len(dt.pathMatch) > 0 && !slices.ContainsFunc(dt.pathMatch, func(p string) bool { return match(p, path) }) {
 		return false
 	}
-	return !slices.ContainsFunc(dt.pathUnmatch, func(p string) bool { return simpleMatch(p, path) })
+	return !slices.ContainsFunc(dt.pathUnmatch, func(p string) bool { return match(p, path) })
 }
 
 func (dt dynamicTemplate) nameMatch(pattern, name string) bool {
@@ -100,28 +100,7 @@ func (dt dynamicTemplate) nameMatch(pattern, name string) bool {
 		re, err := regexp.Compile(pattern)
 		return err == nil && re.MatchString(name)
 	}
-	return simpleMatch(pattern, name)
-}
-
-// simpleMatch is Elasticsearch's Regex.simpleMatch: "*" matches any run
-// of characters, anything else itself.
-func simpleMatch(pattern, s string) bool {
-	parts := strings.Split(pattern, "*")
-	if len(parts) == 1 {
-		return pattern == s
-	}
-	if !strings.HasPrefix(s, parts[0]) {
-		return false
-	}
-	s = s[len(parts[0]):]
-	for _, mid := range parts[1 : len(parts)-1] {
-		i := strings.Index(s, mid)
-		if i < 0 {
-			return false
-		}
-		s = s[i+len(mid):]
-	}
-	return strings.HasSuffix(s, parts[len(parts)-1])
+	return match(pattern, name)
 }
 
 // resolved returns the template's mapping with {name} and {dynamic_type}

@@ -31,25 +31,25 @@ func invalidIndexName(name string) string {
 }
 
 // match reports whether name matches pattern, where "*" matches any run
-// of characters (Elasticsearch's simple wildcard match).
+// of characters (Elasticsearch's Regex.simpleMatch): index patterns,
+// dynamic templates' match and path_match.
 func match(pattern, name string) bool {
-	star := strings.IndexByte(pattern, '*')
-	if star < 0 {
+	parts := strings.Split(pattern, "*")
+	if len(parts) == 1 {
 		return pattern == name
 	}
-	if !strings.HasPrefix(name, pattern[:star]) {
+	if !strings.HasPrefix(name, parts[0]) {
 		return false
 	}
-	rest, name := pattern[star+1:], name[star:]
-	if rest == "" {
-		return true
-	}
-	for i := 0; i <= len(name); i++ {
-		if match(rest, name[i:]) {
-			return true
+	name = name[len(parts[0]):]
+	for _, mid := range parts[1 : len(parts)-1] {
+		i := strings.Index(name, mid)
+		if i < 0 {
+			return false
 		}
+		name = name[i+len(mid):]
 	}
-	return false
+	return strings.HasSuffix(name, parts[len(parts)-1])
 }
 
 // hasTopLevelKey reports whether the JSON object src (already validated)
