@@ -378,13 +378,3 @@ func (c *Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
 // Token returns the credential the client sends, for registering it with
 // redactors (the request tracer). Never log it.
 func (c *Client) Token() string { return c.token.Value() }
-
-// isCertificateError reports whether err is a failed TLS certificate
-// verification.
-func isCertificateError(err error) bool {
-	var verr *tls.CertificateVerificationError
-	var unknown x509.UnknownAuthorityError
-	var host x509.HostnameError
-	var invalid x509.CertificateInvalidError
-	return errors.As(err, &verr) || errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid)
-}

@@ -25,7 +25,7 @@ func (c *Client) mistake(err error) error {
 	case netfail.PlainHTTP(err):
 		return agent.Misconfigured(fmt.Errorf("authentik.url: %s answers in plain HTTP, not HTTPS: write "+
 			"http:// in authentik.url, or serve authentik over TLS", host))
-	case isCertificateError(err):
+	case netfail.Certificate(err):
 		return agent.Misconfigured(fmt.Errorf("authentik.url: the certificate of %s does not verify (%w): set "+
 			"authentik.tls.ca_file to the CA that signed it", host, redactErr(netfail.Inner(err), c.token)))
 	case !c.answered.Load() && netfail.UnknownHost(err):

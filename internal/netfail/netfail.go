@@ -1,12 +1,13 @@
 // Package netfail recognises the transport failures of an HTTP request
 // that retrying cannot fix because the configuration is wrong: an
-// https:// URL whose server answers in plain HTTP, and a host name that
-// does not exist. The inputs and outputs turn them into messages naming
+// https:// URL whose server answers in plain HTTP, a certificate that does
+// not verify, and a host name that does not exist. The inputs and outputs turn them into messages naming
 // their own configuration keys.
 package netfail
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"net"
 	"net/url"
@@ -18,6 +19,17 @@ import (
 func PlainHTTP(err error) bool {
 	var rec tls.RecordHeaderError
 	return errors.As(err, &rec) || strings.Contains(err.Error(), "server gave HTTP response to HTTPS client")
+}
+
+// Certificate reports whether err is a server certificate that does not
+// verify: an unknown authority, a name it is not valid for, or an invalid
+// (expired, not yet valid, wrong usage) certificate.
+func Certificate(err error) bool {
+	var verr *tls.CertificateVerificationError
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	return errors.As(err, &verr) || errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid)
 }
 
 // UnknownHost reports whether err is a DNS answer that the name does not

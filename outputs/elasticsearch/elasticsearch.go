@@ -8,8 +8,6 @@ package elasticsearch
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,6 +26,7 @@ import (
 	"akship/agent"
 	"akship/agent/config"
 	"akship/agent/telemetry"
+	"akship/internal/netfail"
 )
 
 // outputLabel is the output label of akship's metrics.
@@ -371,10 +370,5 @@ func (o *Output) Close(ctx context.Context) error {
 // isCertificateError reports whether err is a failed verification of the
 // server's certificate: a configuration problem that retrying cannot fix.
 func isCertificateError(err error) bool {
-	var verr *tls.CertificateVerificationError
-	var unknown x509.UnknownAuthorityError
-	var host x509.HostnameError
-	var invalid x509.CertificateInvalidError
-	return errors.As(err, &verr) || errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid) ||
-		strings.Contains(err.Error(), "tls.ca_fingerprint")
+	return netfail.Certificate(err) || strings.Contains(err.Error(), "tls.ca_fingerprint")
 }
