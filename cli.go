@@ -58,12 +58,12 @@ func (fs *flagSet) parse(args []string) (code int, ok bool) {
 		return 0, false
 	case err != nil:
 		_, _ = fs.stderr.Write(fs.buf.Bytes())
-		return 2, false
+		return exitUsage, false
 	case fs.NArg() > 0:
 		fmt.Fprintf(fs.stderr, "akship %s: unexpected argument %q: the command takes flags only%s\n",
 			fs.Name(), fs.Arg(0), fs.hint(fs.Arg(0)))
 		fmt.Fprintf(fs.stderr, "Run 'akship %s -h' for its flags.\n", fs.Name())
-		return 2, false
+		return exitUsage, false
 	}
 	return 0, true
 }

@@ -75,7 +75,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	var err error
 	if s.scaleSizes, err = parseSizes(sizes); err != nil || s.victoriaLogs && s.sink != "" {
 		fmt.Fprintln(stderr, "akship bench: --scale-sizes must list positive numbers; --sink and --victorialogs exclude each other")
-		return 2
+		return exitUsage
 	}
 	for _, p := range []*string{&s.program, &s.extend} {
 		if *p == "" {
@@ -86,7 +86,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		if err != nil {
 			fmt.Fprintf(stderr, "akship bench: --program / --extend: %v\n", err)
-			return 2
+			return exitUsage
 		}
 	}
 	if err := runBench(ctx, s, stdout); err != nil {

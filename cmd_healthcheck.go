@@ -24,7 +24,7 @@ func cmdHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 	if *url == "" {
 		if *path == "" {
 			fmt.Fprintln(stderr, "akship healthcheck: -c FILE or --url URL is required")
-			return 2
+			return exitUsage
 		}
 		cfg, _, err := loadConfig(*path)
 		if err != nil {
@@ -43,7 +43,7 @@ func cmdHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *url, nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "akship healthcheck: %v\n", err)
-		return 2
+		return exitUsage
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

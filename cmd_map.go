@@ -43,7 +43,7 @@ func runMap(args []string, in io.Reader, stdout, stderr io.Writer) int {
 	d := agent.Dataset(*dataset)
 	if !d.Valid() {
 		fmt.Fprintf(stderr, "akship map: --dataset must be event, user or group (got %q)\n", *dataset)
-		return 2
+		return exitUsage
 	}
 	cfg := mapping.DefaultConfig()
 	if *path != "" {

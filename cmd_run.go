@@ -32,7 +32,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if *path == "" {
 		fmt.Fprintln(stderr, "akship run: -c FILE is required (see config.example.yml)")
-		return 2
+		return exitUsage
 	}
 	cfg, root, err := loadConfig(*path)
 	if err != nil {

@@ -17,7 +17,7 @@ func cmdSetup(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	if *path == "" {
 		fmt.Fprintln(stderr, "akship setup: -c FILE is required")
-		return 2
+		return exitUsage
 	}
 	cfg, _, err := loadConfig(*path)
 	if err != nil {

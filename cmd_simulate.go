@@ -24,7 +24,7 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	sim, err := simulator.New(opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "akship simulate: %v\n", err)
-		return 2
+		return exitUsage
 	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {

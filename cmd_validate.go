@@ -26,7 +26,7 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	if *path == "" {
 		fmt.Fprintln(stderr, "akship validate: -c FILE is required")
-		return 2
+		return exitUsage
 	}
 	cfg, root, err := loadConfig(*path)
 	if err == nil {

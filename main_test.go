@@ -31,7 +31,14 @@ func newTestEnv(t *testing.T, events, users, groups int) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	url, stop, err := serveLocal(sim)
+	return serveTestEnv(t, sim, sim)
+}
+
+// serveTestEnv serves h (sim, or a handler wrapping it) and writes the
+// environment's configuration.
+func serveTestEnv(t *testing.T, sim *simulator.Simulator, h http.Handler) *testEnv {
+	t.Helper()
+	url, stop, err := serveLocal(h)
 	if err != nil {
 		t.Fatal(err)
 	}

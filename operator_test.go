@@ -59,21 +59,14 @@ func (r *cliRun) wait(t *testing.T, timeout time.Duration) int {
 // backfill lasts long enough to interrupt.
 func slowEnv(t *testing.T, events int, delay time.Duration) *testEnv {
 	t.Helper()
-	sim, err := simulator.New(simulator.Options{Token: "t0ken-under-test-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH", Events: events, Users: 3, Groups: 2, Seed: 5})
+	sim, err := simulator.New(simulator.Options{Token: testToken, Events: events, Users: 3, Groups: 2, Seed: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
-	url, stop, err := serveLocal(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return serveTestEnv(t, sim, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(delay)
 		sim.ServeHTTP(w, r)
 	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
-	env := &testEnv{sim: sim, url: url, dir: t.TempDir()}
-	env.cfgPath = env.writeConfig(t, "", "")
-	return env
 }
 
 // writeESConfig writes a configuration whose output is Elasticsearch at
@@ -82,7 +75,7 @@ func (e *testEnv) writeESConfig(t *testing.T, authentikURL, hosts, pipeline stri
 	t.Helper()
 	cfg := fmt.Sprintf(`authentik:
   url: %s
-  token: t0ken-under-test-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH
+  token: %s
 output:
   elasticsearch:
     hosts: [%s]
@@ -93,7 +86,7 @@ pipeline:
   retry_max: 50ms
 %slogging:
   format: json
-`, authentikURL, hosts, filepath.Join(e.dir, "state"), pipeline)
+`, authentikURL, testToken, hosts, filepath.Join(e.dir, "state"), pipeline)
 	p := filepath.Join(e.dir, "es.yml")
 	if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -226,8 +219,8 @@ func TestValidateConnectChecksStateAndCreatesNothing(t *testing.T) {
 	dir := t.TempDir()
 	write := func(statePath string) string {
 		p := filepath.Join(dir, "v.yml")
-		cfg := fmt.Sprintf("authentik:\n  url: %s\n  token: t0ken-under-test-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH\noutput:\n  file:\n    path: %s\nstate:\n  path: %s\n",
-			env.url, filepath.Join(dir, "out", "documents"), statePath)
+		cfg := fmt.Sprintf("authentik:\n  url: %s\n  token: %s\noutput:\n  file:\n    path: %s\nstate:\n  path: %s\n",
+			env.url, testToken, filepath.Join(dir, "out", "documents"), statePath)
 		if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
 			t.Fatal(err)
 		}

@@ -16,8 +16,16 @@ type stopper struct {
 	err       error
 	cancelRun context.CancelFunc
 	cancelDr  context.CancelFunc
-	abort     chan struct{}
-	aborted   bool
+	abort     chan struct{} // made on first use (start or Abort), closed by Abort
+}
+
+// abortChan returns the channel Abort closes, making it on first use; the
+// caller holds mu.
+func (s *stopper) abortChan() chan struct{} {
+	if s.abort == nil {
+		s.abort = make(chan struct{})
+	}
+	return s.abort
 }
 
 // start records how to stop the run and returns the channel Abort closes.
@@ -25,10 +33,7 @@ func (s *stopper) start(cancelRun, cancelDrain context.CancelFunc) <-chan struct
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.cancelRun, s.cancelDr = cancelRun, cancelDrain
-	if s.abort == nil {
-		s.abort = make(chan struct{})
-	}
-	return s.abort
+	return s.abortChan()
 }
 
 // halt stops the run with err as its cause; the first cause wins.
@@ -62,11 +67,10 @@ func (p *Pipeline) halt(err error) { p.stops.halt(err) }
 func (p *Pipeline) Abort() {
 	p.stops.mu.Lock()
 	defer p.stops.mu.Unlock()
-	if p.stops.abort == nil {
-		p.stops.abort = make(chan struct{})
-	}
-	if !p.stops.aborted {
-		p.stops.aborted = true
-		close(p.stops.abort)
+	ch := p.stops.abortChan()
+	select {
+	case <-ch: // aborted already
+	default:
+		close(ch)
 	}
 }
