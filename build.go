@@ -9,8 +9,9 @@ import (
 	"akship/agent"
 	"akship/agent/state"
 	"akship/agent/telemetry"
-	"akship/agent/tracer"
 	"akship/inputs/authentik"
+	"akship/inputs/authentik/datasets"
+	"akship/internal/tracer"
 	"akship/outputs/elasticsearch"
 	"akship/outputs/file"
 	"akship/processors/mapping"
@@ -109,15 +110,15 @@ func assemble(cfg *Config, opts runOptions) (*assembly, error) {
 	}
 	if c := cfg.Inputs.Events; c.Enabled {
 		in := authentik.NewEvents(c, client, iopts)
-		add("events", agent.DatasetEvent, in, in)
+		add("events", datasets.Event, in, in)
 	}
 	if c := cfg.Inputs.Users; c.Enabled {
 		in := authentik.NewUsers(c, client, iopts)
-		add("users", agent.DatasetUser, in, in)
+		add("users", datasets.User, in, in)
 	}
 	if c := cfg.Inputs.Groups; c.Enabled {
 		in := authentik.NewGroups(c, client, iopts)
-		add("groups", agent.DatasetGroup, in, in)
+		add("groups", datasets.Group, in, in)
 	}
 	ok = true
 	return a, nil

@@ -13,7 +13,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"akship/agent"
+	"akship/inputs/authentik/datasets"
 	"akship/inputs/authentik/simulator"
 	"akship/outputs/file"
 	"akship/processors/geoip"
@@ -160,9 +160,9 @@ func demoRun(ctx context.Context, cfg *Config, stderr io.Writer, label string) (
 
 func printCounts(w io.Writer, a *assembly, took time.Duration, eventRequests uint64) {
 	c := &a.pipeline.Counts
-	for _, d := range agent.Datasets {
+	for _, d := range datasets.All {
 		if c.Read(d) > 0 {
-			fmt.Fprintf(w, "   %-16s %6d documents shipped\n", d.DataStreamDataset(), c.Delivered(d))
+			fmt.Fprintf(w, "   %-16s %6d documents shipped\n", datasets.Qualified(d), c.Delivered(d))
 		}
 	}
 	plural := "s"
@@ -176,10 +176,10 @@ func printCounts(w io.Writer, a *assembly, took time.Duration, eventRequests uin
 func printDemoOutput(w io.Writer, fc *file.Config) error {
 	out := file.New(*fc, nil, nil)
 	fmt.Fprintln(w, "\nDocuments (NDJSON, one per line):")
-	for _, d := range agent.Datasets {
+	for _, d := range datasets.All {
 		fmt.Fprintf(w, "   %s\n", out.FilePath(d))
 	}
-	doc, err := exampleLogin(out.FilePath(agent.DatasetEvent))
+	doc, err := exampleLogin(out.FilePath(datasets.Event))
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"akship/agent"
 	"akship/agent/config"
+	"akship/inputs/authentik/datasets"
 	"akship/processors/mapping"
 )
 
@@ -41,7 +42,7 @@ func runMap(args []string, in io.Reader, stdout, stderr io.Writer) int {
 		return code
 	}
 	d := agent.Dataset(*dataset)
-	if !d.Valid() {
+	if !datasets.Valid(d) {
 		fmt.Fprintf(stderr, "akship map: --dataset must be event, user or group (got %q)\n", *dataset)
 		return exitUsage
 	}

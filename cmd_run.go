@@ -17,8 +17,9 @@ import (
 
 	"akship/agent"
 	"akship/agent/config"
-	"akship/agent/monitor"
 	"akship/agent/telemetry"
+	"akship/inputs/authentik/datasets"
+	"akship/internal/monitor"
 )
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -230,7 +231,7 @@ func (d *daemon) stopMonitor() {
 func (d *daemon) exitCode(ctx context.Context, a *assembly, err error, took time.Duration) int {
 	took = took.Round(time.Millisecond)
 	abandoned := int64(0)
-	for _, ds := range agent.Datasets {
+	for _, ds := range datasets.All {
 		abandoned += a.pipeline.Counts.Abandoned(ds)
 	}
 	switch {
@@ -271,11 +272,11 @@ func firstMisconfiguration(err error) error {
 // abandoned at shutdown) were not acknowledged: the next run reads them
 // again.
 func summary(log *slog.Logger, c *agent.Counts, took time.Duration) {
-	for _, ds := range agent.Datasets {
+	for _, ds := range datasets.All {
 		if c.Read(ds) == 0 {
 			continue
 		}
-		log.Info("shipped", "dataset", ds.DataStreamDataset(), "read", c.Read(ds), "delivered", c.Delivered(ds),
+		log.Info("shipped", "dataset", datasets.Qualified(ds), "read", c.Read(ds), "delivered", c.Delivered(ds),
 			"dead_lettered", c.DeadLettered(ds), "undelivered", c.Read(ds)-c.Delivered(ds)-c.DeadLettered(ds),
 			"took", took.Round(time.Millisecond))
 	}

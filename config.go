@@ -10,9 +10,9 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"akship/agent/config"
-	"akship/agent/monitor"
-	"akship/agent/tracer"
 	"akship/inputs/authentik"
+	"akship/internal/monitor"
+	"akship/internal/tracer"
 	"akship/outputs/elasticsearch"
 	"akship/outputs/file"
 	"akship/processors/mapping"

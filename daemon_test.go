@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"akship/agent/monitor"
 	"akship/agent/telemetry"
 	"akship/inputs/authentik/simulator"
+	"akship/internal/monitor"
 )
 
 // syncBuffer is a bytes.Buffer safe for a logger writing while a test reads.

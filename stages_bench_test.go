@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"akship/agent"
+	"akship/inputs/authentik/datasets"
 	"akship/inputs/authentik/simulator"
 	"akship/outputs/elasticsearch"
 	"akship/processors/geoip"
@@ -79,11 +80,11 @@ func BenchmarkStages(b *testing.B) {
 		b.Fatal(err)
 	}
 	now := time.Now()
-	proc := m.Processor(agent.DatasetEvent)
+	proc := m.Processor(datasets.Event)
 	mapped := make([]agent.Event, n) // each event as the processor left it
 	events := make([]*agent.Event, n)
 	for i, r := range records {
-		events[i] = &agent.Event{Dataset: agent.DatasetEvent, ID: fmt.Sprint(i), Raw: r, Collected: now}
+		events[i] = &agent.Event{Dataset: datasets.Event, ID: fmt.Sprint(i), Raw: r, Collected: now}
 		if err := proc.Process(context.Background(), events[i]); err != nil {
 			b.Fatal(err)
 		}
@@ -107,7 +108,7 @@ func BenchmarkStages(b *testing.B) {
 	b.Run("map", func(b *testing.B) {
 		// The processor: the mapping engine writes the document's JSON
 		// (Event.FieldsJSON).
-		e := &agent.Event{Dataset: agent.DatasetEvent, Collected: now}
+		e := &agent.Event{Dataset: datasets.Event, Collected: now}
 		for i := 0; b.Loop(); i++ {
 			e.Raw, e.Fields, e.FieldsJSON = records[i%n], nil, nil
 			if err := proc.Process(context.Background(), e); err != nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"sync/atomic"
 	"time"
 )
 
@@ -47,66 +46,6 @@ func (b Backoff) Delay(attempt int, err error) time.Duration {
 	return d
 }
 
-// Counts tallies events per dataset as they pass through the pipeline.
-type Counts struct {
-	read, delivered, deadLettered, abandoned [4]atomic.Int64
-	inFlight                                 atomic.Int64
-}
-
-// Abandoned returns how many events of dataset d were given up undelivered
-// (shutdown timeout, second signal, give-up): unacknowledged, so the next
-// run reads them again.
-func (c *Counts) Abandoned(d Dataset) int64 { return c.abandoned[datasetIndex(d)].Load() }
-
-// AddCounts adds o's tallies (not its events in flight) to c: a daemon
-// keeps its totals across the pipelines a reload replaces.
-func (c *Counts) AddCounts(o *Counts) {
-	for i := range c.read {
-		c.read[i].Add(o.read[i].Load())
-		c.delivered[i].Add(o.delivered[i].Load())
-		c.deadLettered[i].Add(o.deadLettered[i].Load())
-		c.abandoned[i].Add(o.abandoned[i].Load())
-	}
-}
-
-// events returns the events of items.
-func events(items []item) []*Event {
-	evs := make([]*Event, len(items))
-	for i, it := range items {
-		evs[i] = it.ev
-	}
-	return evs
-}
-
-func datasetIndex(d Dataset) int {
-	switch d {
-	case DatasetEvent:
-		return 0
-	case DatasetUser:
-		return 1
-	case DatasetGroup:
-		return 2
-	}
-	return 3
-}
-
-func (c *Counts) add(evs []*Event, to *[4]atomic.Int64) {
-	for _, e := range evs {
-		to[datasetIndex(e.Dataset)].Add(1)
-	}
-}
-
-// Read returns how many events of dataset d the inputs produced.
-func (c *Counts) Read(d Dataset) int64 { return c.read[datasetIndex(d)].Load() }
-
-// Delivered returns how many events of dataset d the output stored
-// (including duplicates it already had).
-func (c *Counts) Delivered(d Dataset) int64 { return c.delivered[datasetIndex(d)].Load() }
-
-// DeadLettered returns how many events of dataset d went to the dead-letter
-// queue.
-func (c *Counts) DeadLettered(d Dataset) int64 { return c.deadLettered[datasetIndex(d)].Load() }
-
 // deliver writes items until each is stored, dead-lettered, or abandoned
 // because ctx ended.
 func (p *Pipeline) deliver(ctx context.Context, items []item) {
@@ -128,7 +67,7 @@ func (p *Pipeline) deliver(ctx context.Context, items []item) {
 			if p.health.succeeded(time.Now()) {
 				p.Log.Info("delivery works again")
 			}
-			p.done(items, &p.Counts.delivered)
+			p.done(items, delivered)
 			return
 		}
 		failingFor := p.health.failed(time.Now(), err)
@@ -174,13 +113,13 @@ func (p *Pipeline) sortFailures(items []item, err error) []item {
 		}
 		return items
 	}
-	var retry, delivered, dead []item
+	var retry, stored, dead []item
 	var deadErrs []error
 	for i, it := range items {
 		ierr, failed := pe.Failed[i]
 		switch {
 		case !failed:
-			delivered = append(delivered, it)
+			stored = append(stored, it)
 		case IsPermanent(ierr):
 			dead = append(dead, it)
 			deadErrs = append(deadErrs, ierr)
@@ -188,7 +127,7 @@ func (p *Pipeline) sortFailures(items []item, err error) []item {
 			retry = append(retry, it)
 		}
 	}
-	p.done(delivered, &p.Counts.delivered)
+	p.done(stored, delivered)
 	if len(dead) > 0 && !p.deadLetterEach(dead, deadErrs) {
 		retry = append(retry, dead...)
 	}
@@ -225,17 +164,15 @@ func (p *Pipeline) deadLetterEach(items []item, errs []error) bool {
 		p.Metrics.OutputDeadLettered.WithLabelValues(p.OutputName, string(it.ev.Dataset)).Inc()
 	}
 	p.Log.Warn("events dead-lettered", "events", len(items), "error", errs[0])
-	p.done(items, &p.Counts.deadLettered)
+	p.done(items, deadLettered)
 	return true
 }
 
 // done counts items as finished and acknowledges every batch whose last
 // event this was.
-func (p *Pipeline) done(items []item, counter *[4]atomic.Int64) {
+func (p *Pipeline) done(items []item, o outcome) {
+	p.Counts.addItems(o, items)
 	batchRuns(items, func(b *batchState, run []item) {
-		for _, it := range run {
-			counter[datasetIndex(it.ev.Dataset)].Add(1)
-		}
 		b.mu.Lock()
 		b.remaining -= len(run)
 		fire := b.remaining == 0 && !b.failed
@@ -250,7 +187,7 @@ func (p *Pipeline) done(items []item, counter *[4]atomic.Int64) {
 // abandon gives up on items (shutdown): their batches are acknowledged with
 // the error, which keeps the inputs' cursors before them.
 func (p *Pipeline) abandon(items []item, err error) {
-	p.Counts.add(events(items), &p.Counts.abandoned)
+	p.Counts.addItems(abandoned, items)
 	batchRuns(items, func(b *batchState, _ []item) {
 		b.mu.Lock()
 		fire := !b.failed

@@ -11,6 +11,13 @@ import (
 	"time"
 )
 
+// The dataset labels these tests give their events, as the authentik input
+// labels its own.
+const (
+	DatasetEvent Dataset = "event"
+	DatasetUser  Dataset = "user"
+)
+
 // testSource is an Input producing batches of events whose acknowledgements
 // go through a Tracker, like the real inputs. It records every ack and
 // checks, when a batch is acknowledged as delivered, that each of its
@@ -149,7 +156,7 @@ func (s *sinkOutput) Close(context.Context) error {
 
 // Destination makes the sink a Router, as Elasticsearch is.
 func (s *sinkOutput) Destination(e *Event) string {
-	return "logs-" + e.Dataset.DataStreamDataset() + "-default"
+	return "logs-authentik." + string(e.Dataset) + "-default"
 }
 
 func (s *sinkOutput) Write(ctx context.Context, evs []*Event) error {

@@ -11,32 +11,12 @@ import (
 	"akship/internal/jsonnum"
 )
 
-// Dataset names the kind of authentik record an event came from. It selects
-// the mapping program and the data stream (logs-authentik.<dataset>-<ns>).
+// Dataset labels the kind of record an event is (the authentik input's
+// "event", "user", "group"). The core gives it no meaning: it counts events
+// per label, and the processors and the output a source is built with use
+// it to pick a mapping and a destination. The input that produces events
+// owns its labels and their names outside akship.
 type Dataset string
-
-// The datasets akship collects.
-const (
-	DatasetEvent Dataset = "event"
-	DatasetUser  Dataset = "user"
-	DatasetGroup Dataset = "group"
-)
-
-// Datasets lists every dataset in a stable order.
-var Datasets = []Dataset{DatasetEvent, DatasetUser, DatasetGroup}
-
-// DataStreamDataset is the value of data_stream.dataset and event.dataset
-// for the dataset, e.g. "authentik.event".
-func (d Dataset) DataStreamDataset() string { return "authentik." + string(d) }
-
-// Valid reports whether d is one of the known datasets.
-func (d Dataset) Valid() bool {
-	switch d {
-	case DatasetEvent, DatasetUser, DatasetGroup:
-		return true
-	}
-	return false
-}
 
 // Event is one authentik record on its way to the output.
 //
@@ -88,15 +68,14 @@ type Event struct {
 const FieldsJSONSpare = 128
 
 // MinimalDocument is the document shipped for an event that no processor
-// mapped: the record as event.original and its data_stream.dataset. It keeps
-// the pipeline useful (and lossless) without a mapping.
+// mapped: the record as event.original and when it was collected. It keeps
+// the pipeline useful (and lossless) without a mapping; the output adds
+// what names the destination (event.dataset, data_stream) as it does to
+// every document.
 func (e *Event) MinimalDocument() map[string]any {
 	return map[string]any{
 		"@timestamp": e.Collected.UTC().Format(time.RFC3339Nano),
-		"event":      map[string]any{"original": string(e.Raw), "dataset": e.Dataset.DataStreamDataset()},
-		"data_stream": map[string]any{
-			"dataset": e.Dataset.DataStreamDataset(),
-		},
+		"event":      map[string]any{"original": string(e.Raw)},
 	}
 }
 

@@ -39,6 +39,6 @@ func (p *Pipeline) DeliveryStatus() DeliveryStatus {
 	p.health.mu.Lock()
 	s := p.health.s
 	p.health.mu.Unlock()
-	s.InFlight = p.Counts.inFlight.Load()
+	s.InFlight = p.Counts.InFlight()
 	return s
 }

@@ -261,7 +261,7 @@ func (p *Pipeline) read(ctx context.Context, src *Source, jobs chan<- job) error
 			// was never read as far as the pipeline is concerned (the
 			// next run reads it again), so read = delivered +
 			// dead-lettered + in flight + abandoned holds.
-			p.Counts.add(b.Events, &p.Counts.read)
+			p.Counts.addEvents(read, b.Events)
 			p.Metrics.InputRecords.WithLabelValues(src.Name).Add(float64(len(b.Events)))
 			p.Metrics.QueueDepth.WithLabelValues("process").Set(float64(len(jobs)))
 		case <-ctx.Done():

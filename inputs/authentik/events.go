@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"akship/agent"
+	"akship/inputs/authentik/datasets"
 )
 
 // eventsPath is the events list endpoint, relative to /api/v3/.
@@ -224,7 +225,7 @@ func (in *EventsInput) unplaced(raw []byte, err error, now time.Time) *agent.Eve
 }
 
 func (in *EventsInput) newEvent(id string, raw []byte, now time.Time) *agent.Event {
-	return &agent.Event{Dataset: agent.DatasetEvent, ID: id, Raw: compact(raw), Collected: now}
+	return &agent.Event{Dataset: datasets.Event, ID: id, Raw: compact(raw), Collected: now}
 }
 
 // track registers next as the cursor after this page's events and returns

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"akship/agent"
+	"akship/inputs/authentik/datasets"
 )
 
 // SnapshotInput lists every user or every group each interval, ordered by
@@ -39,12 +40,12 @@ type SnapshotInput struct {
 
 // NewUsers returns the users input.
 func NewUsers(cfg SnapshotConfig, client *Client, opts InputOptions) *SnapshotInput {
-	return newSnapshot("users", agent.DatasetUser, "core/users/", "include_groups", cfg, client, opts)
+	return newSnapshot("users", datasets.User, "core/users/", "include_groups", cfg, client, opts)
 }
 
 // NewGroups returns the groups input.
 func NewGroups(cfg SnapshotConfig, client *Client, opts InputOptions) *SnapshotInput {
-	return newSnapshot("groups", agent.DatasetGroup, "core/groups/", "include_users", cfg, client, opts)
+	return newSnapshot("groups", datasets.Group, "core/groups/", "include_users", cfg, client, opts)
 }
 
 func newSnapshot(name string, d agent.Dataset, path, include string, cfg SnapshotConfig, client *Client,

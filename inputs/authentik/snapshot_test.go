@@ -19,6 +19,7 @@ import (
 
 	"akship/agent"
 	"akship/agent/telemetry"
+	"akship/inputs/authentik/datasets"
 )
 
 // fakeUsers serves /api/v3/core/users/ from a list of records and records
@@ -101,7 +102,7 @@ func TestUsersSnapshot(t *testing.T) {
 	}
 	ids := map[string]bool{}
 	for _, e := range evs {
-		if e.Dataset != agent.DatasetUser || e.ID == "" || ids[e.ID] {
+		if e.Dataset != datasets.User || e.ID == "" || ids[e.ID] {
 			t.Fatalf("bad or duplicate event: dataset %q id %q", e.Dataset, e.ID)
 		}
 		ids[e.ID] = true

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"akship/agent"
+	"akship/inputs/authentik/datasets"
 	"akship/outputs/elasticsearch/esdouble"
 	"akship/outputs/elasticsearch/victorialogs"
 )
@@ -44,7 +45,7 @@ func realisticEvent(i int) *agent.Event {
 		`"user":{"email":"%s@example.com","pk":%d,"username":%q}}`, ip, state, ua, created.Format(time.RFC3339Nano),
 		pk, user, i, user)
 	return &agent.Event{
-		Dataset: agent.DatasetEvent, ID: pk, Raw: []byte(raw), Collected: time.Now(),
+		Dataset: datasets.Event, ID: pk, Raw: []byte(raw), Collected: time.Now(),
 		Fields: map[string]any{
 			"@timestamp": ts,
 			"ecs":        map[string]any{"version": "8.11.0"},
@@ -148,7 +149,7 @@ func BenchmarkWriteOutputOnly(b *testing.B) {
 // building the bulk body and compressing it, at several gzip levels.
 func BenchmarkEncode(b *testing.B) {
 	events := realisticEvents(1000, 0)
-	r := newRoute(agent.DatasetEvent, "default")
+	r := newRoute(datasets.Event, "default")
 	o := &Output{bodies: make(chan *bulkBody, 1)}
 	for _, level := range []int{0, 1, 2, 6} {
 		b.Run("gzip="+strconv.Itoa(level), func(b *testing.B) {

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"akship/agent"
+	"akship/inputs/authentik/datasets"
 	"akship/internal/jsonenc"
 )
 
@@ -27,14 +28,14 @@ type route struct {
 }
 
 func newRoute(ds agent.Dataset, namespace string) *route {
-	index := "logs-" + ds.DataStreamDataset() + "-" + namespace
+	index := "logs-" + datasets.Qualified(ds) + "-" + namespace
 	r := &route{index: index}
 	r.actionHead = jsonenc.AppendString([]byte(`{"create":{"_index":`), index)
 	r.dataStream = fmt.Appendf(nil, `{"dataset":%s,"namespace":%s,"type":"logs"}`,
-		jsonenc.AppendString(nil, ds.DataStreamDataset()), jsonenc.AppendString(nil, namespace))
+		jsonenc.AppendString(nil, datasets.Qualified(ds)), jsonenc.AppendString(nil, namespace))
 	r.patches = []jsonenc.Patch{
 		{Key: "data_stream", Raw: r.dataStream},
-		{Key: "event", Sub: []jsonenc.Patch{{Key: "dataset", Raw: jsonenc.AppendString(nil, ds.DataStreamDataset())}}},
+		{Key: "event", Sub: []jsonenc.Patch{{Key: "dataset", Raw: jsonenc.AppendString(nil, datasets.Qualified(ds))}}},
 	}
 	return r
 }

@@ -26,6 +26,7 @@ import (
 	"akship/agent"
 	"akship/agent/config"
 	"akship/agent/telemetry"
+	"akship/inputs/authentik/datasets"
 	"akship/internal/netfail"
 )
 
@@ -128,7 +129,7 @@ func New(cfg Config, log *slog.Logger, metrics *telemetry.Metrics, opts ...Optio
 		// check, which refuses any answer without X-Elastic-Product.
 		o.perform = client.Transport.Perform
 	}
-	for _, ds := range agent.Datasets {
+	for _, ds := range datasets.All {
 		o.routeOf(ds)
 	}
 	if cfg.TLS.Insecure {

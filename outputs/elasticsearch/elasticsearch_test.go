@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"akship/agent"
+	"akship/inputs/authentik/datasets"
 	"akship/outputs/elasticsearch/esdouble"
 )
 
@@ -19,9 +20,9 @@ func TestWriteBulkBody(t *testing.T) {
 	cfg.Namespace = "prod"
 	o, _, _ := startOutput(t, cfg)
 
-	events := []*agent.Event{testEvent(agent.DatasetEvent, "e-1"), testEvent(agent.DatasetUser, "u-1"),
-		testEvent(agent.DatasetGroup, "")}
-	minimal := &agent.Event{Dataset: agent.DatasetEvent, ID: "e-2", Raw: []byte(`{"pk":"e-2"}`)}
+	events := []*agent.Event{testEvent(datasets.Event, "e-1"), testEvent(datasets.User, "u-1"),
+		testEvent(datasets.Group, "")}
+	minimal := &agent.Event{Dataset: datasets.Event, ID: "e-2", Raw: []byte(`{"pk":"e-2"}`)}
 	events = append(events, minimal)
 	if err := o.Write(context.Background(), events); err != nil {
 		t.Fatalf("Write: %v", err)
@@ -101,7 +102,7 @@ func checkSource(t *testing.T, line string, ds agent.Dataset, ns string) {
 func TestWriteDuplicatesAreDelivered(t *testing.T) {
 	srv := esdouble.Start(t)
 	o, m, _ := startOutput(t, testConfig(srv.URL))
-	events := testEvents(agent.DatasetUser, "u", 5)
+	events := testEvents(datasets.User, "u", 5)
 	for round := 0; round < 2; round++ {
 		if err := o.Write(context.Background(), events); err != nil {
 			t.Fatalf("round %d: Write: %v", round, err)
@@ -146,7 +147,7 @@ func TestWriteItemFailures(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := esdouble.Start(t)
 			srv.SetFaults(tt.faults)
-			events := testEvents(agent.DatasetEvent, "e", 400)
+			events := testEvents(datasets.Event, "e", 400)
 			cfg := testConfig(srv.URL)
 			cfg.BulkMaxDocs = 8 // several requests, so request faults hit some
 			o, _, _ := startOutput(t, cfg)
@@ -208,8 +209,8 @@ func TestWriteSplitsOn413(t *testing.T) {
 	srv := esdouble.Start(t)
 	srv.SetFaults(esdouble.Faults{MaxContentLength: 2500})
 	o, _, _ := startOutput(t, testConfig(srv.URL))
-	events := testEvents(agent.DatasetEvent, "e", 10)
-	huge := testEvent(agent.DatasetEvent, "huge")
+	events := testEvents(datasets.Event, "e", 10)
+	huge := testEvent(datasets.Event, "huge")
 	huge.Fields["message"] = strings.Repeat("x", 4000)
 	events = append(events[:5], append([]*agent.Event{huge}, events[5:]...)...)
 
@@ -244,7 +245,7 @@ func TestWriteChunksByDocsAndBytes(t *testing.T) {
 			cfg := testConfig(srv.URL)
 			cfg.BulkMaxDocs, cfg.BulkMaxBytes = tt.maxDocs, tt.maxBytes
 			o, _, _ := startOutput(t, cfg)
-			events := testEvents(agent.DatasetEvent, "e", 10)
+			events := testEvents(datasets.Event, "e", 10)
 			if tt.name == "by bytes" {
 				for _, e := range events {
 					e.Fields["message"] = strings.Repeat("y", 10<<10)
@@ -266,7 +267,7 @@ func TestWriteChunksByDocsAndBytes(t *testing.T) {
 func TestWriteWhileDown(t *testing.T) {
 	srv := esdouble.Start(t)
 	o, _, _ := startOutput(t, testConfig(srv.URL))
-	events := testEvents(agent.DatasetEvent, "e", 3)
+	events := testEvents(datasets.Event, "e", 3)
 	srv.SetDown(true)
 	err := o.Write(context.Background(), events)
 	var pe *agent.PartialError
@@ -283,8 +284,8 @@ func TestWriteWhileDown(t *testing.T) {
 }
 
 func TestEncodedDocumentIsCompactJSON(t *testing.T) {
-	e := testEvent(agent.DatasetEvent, "e-1")
-	r := newRoute(agent.DatasetEvent, "default")
+	e := testEvent(datasets.Event, "e-1")
+	r := newRoute(datasets.Event, "default")
 	b, err := (&encoder{}).appendDocument(appendAction(nil, e, r), e.Document(), r)
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"akship/agent"
+	"akship/inputs/authentik/datasets"
 )
 
 // bulkBytes is the uncompressed body Write would send for events.
@@ -32,9 +33,9 @@ func bulkBytes(t *testing.T, o *Output, events []*agent.Event) (string, map[int]
 func TestEncodeAheadGivesTheSameBody(t *testing.T) {
 	o, _, _ := startOutput(t, testConfig("http://127.0.0.1:1"))
 	mixed := func() []*agent.Event {
-		evs := testEvents(agent.DatasetEvent, "ev", 3)
-		evs = append(evs, testEvents(agent.DatasetUser, "user", 2)...)
-		evs = append(evs, &agent.Event{Dataset: agent.DatasetGroup, ID: "g", Raw: []byte(`{"pk":"g"}`),
+		evs := testEvents(datasets.Event, "ev", 3)
+		evs = append(evs, testEvents(datasets.User, "user", 2)...)
+		evs = append(evs, &agent.Event{Dataset: datasets.Group, ID: "g", Raw: []byte(`{"pk":"g"}`),
 			Collected: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}) // no Fields: the minimal document
 		return append(evs, realisticEvents(4, 0)...)
 	}
@@ -64,7 +65,7 @@ func TestEncodeAheadGivesTheSameBody(t *testing.T) {
 
 func TestEncodeLeavesUnencodableEventsToWrite(t *testing.T) {
 	o, _, _ := startOutput(t, testConfig("http://127.0.0.1:1"))
-	evs := testEvents(agent.DatasetEvent, "ev", 3)
+	evs := testEvents(datasets.Event, "ev", 3)
 	evs[1].Fields["bad"] = math.NaN()
 	o.Encode(evs)
 	if evs[1].Encoded != nil || evs[1].Fields == nil {
@@ -113,9 +114,9 @@ func serialisedEvents() []*agent.Event {
 	doc := `{"@timestamp":"2026-03-01T00:00:00.000Z","event":{"dataset":"authentik.event","original":"{}"},"m":17,"n":12345678901234567890}`
 	spare := append(make([]byte, 0, len(doc)+agent.FieldsJSONSpare), doc...)
 	return []*agent.Event{
-		{Dataset: agent.DatasetEvent, ID: "spare", FieldsJSON: spare},
-		{Dataset: agent.DatasetEvent, ID: "exact", FieldsJSON: []byte(doc)},
-		{Dataset: agent.DatasetUser, ID: "empty", FieldsJSON: []byte(`{}`)},
+		{Dataset: datasets.Event, ID: "spare", FieldsJSON: spare},
+		{Dataset: datasets.Event, ID: "exact", FieldsJSON: []byte(doc)},
+		{Dataset: datasets.User, ID: "empty", FieldsJSON: []byte(`{}`)},
 	}
 }
 
@@ -158,7 +159,7 @@ func TestSerialisedDocumentsGetDataStream(t *testing.T) {
 
 func TestSerialisedDocumentThatIsNotAnObject(t *testing.T) {
 	o, _, _ := startOutput(t, testConfig("http://127.0.0.1:1"))
-	evs := []*agent.Event{{Dataset: agent.DatasetEvent, ID: "bad", FieldsJSON: []byte(`[1]`)}}
+	evs := []*agent.Event{{Dataset: datasets.Event, ID: "bad", FieldsJSON: []byte(`[1]`)}}
 	if _, failed := bulkBytes(t, o, evs); failed[0] == nil || !agent.IsPermanent(failed[0]) {
 		t.Errorf("a FieldsJSON that is not an object was not refused as permanent: %v", failed)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"akship/agent"
+	"akship/inputs/authentik/datasets"
 	"akship/outputs/elasticsearch/esdouble"
 )
 
@@ -32,9 +33,9 @@ func TestFailureStore(t *testing.T) {
 				t.Errorf("index template enables the failure store: %v, want %v:\n%s", got, supported, tpl)
 			}
 			o, m, _ := startOutput(t, cfg)
-			bad := testEvent(agent.DatasetEvent, "bad")
+			bad := testEvent(datasets.Event, "bad")
 			bad.Fields["source"] = map[string]any{"ip": "not-an-ip"}
-			events := []*agent.Event{testEvent(agent.DatasetEvent, "good"), bad}
+			events := []*agent.Event{testEvent(datasets.Event, "good"), bad}
 			err := o.Write(context.Background(), events)
 			indexed := counterValue(t, m.OutputIndexed, "elasticsearch", "event")
 			stored := counterValue(t, m.OutputFailureStore, "elasticsearch", "event")

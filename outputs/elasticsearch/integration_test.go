@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"akship/agent"
+	"akship/inputs/authentik/datasets"
 	"akship/outputs/elasticsearch/victorialogs"
 )
 
@@ -31,7 +32,7 @@ func TestVictoriaLogsIntegration(t *testing.T) {
 	}
 	vl := victorialogs.Start(t)
 	o, _, _ := startOutput(t, victoriaLogsConfig(vl))
-	want := map[agent.Dataset]int{agent.DatasetEvent: 3000, agent.DatasetUser: 40, agent.DatasetGroup: 6}
+	want := map[agent.Dataset]int{datasets.Event: 3000, datasets.User: 40, datasets.Group: 6}
 	var batches [][]*agent.Event
 	for ds, n := range want {
 		events := testEvents(ds, string(ds), n)

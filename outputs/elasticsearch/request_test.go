@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"akship/agent"
+	"akship/inputs/authentik/datasets"
 	"akship/outputs/elasticsearch/esdouble"
 )
 
@@ -71,7 +72,7 @@ func TestWriteRequestLevelErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := statusServer(t, tt.status, tt.header, tt.body)
 			o, _, _ := startOutput(t, testConfig(srv.URL))
-			err := o.Write(context.Background(), testEvents(agent.DatasetEvent, "e", 3))
+			err := o.Write(context.Background(), testEvents(datasets.Event, "e", 3))
 			if err == nil {
 				t.Fatal("Write succeeded")
 			}
@@ -97,7 +98,7 @@ func TestWriteNetworkErrorIsRetryable(t *testing.T) {
 	srv := esdouble.Start(t)
 	o, _, _ := startOutput(t, testConfig(srv.URL))
 	srv.Close()
-	err := o.Write(context.Background(), testEvents(agent.DatasetEvent, "e", 2))
+	err := o.Write(context.Background(), testEvents(datasets.Event, "e", 2))
 	if err == nil || agent.IsPermanent(err) {
 		t.Fatalf("Write to a closed server = %v, want a retryable error", err)
 	}
@@ -150,7 +151,7 @@ func TestAuthentication(t *testing.T) {
 			cfg := testConfig(srv.URL)
 			tt.set(&cfg)
 			o, _, _ := startOutput(t, cfg)
-			if err := o.Write(context.Background(), testEvents(agent.DatasetEvent, "e", 2)); err != nil {
+			if err := o.Write(context.Background(), testEvents(datasets.Event, "e", 2)); err != nil {
 				t.Fatalf("Write with the right credentials: %v", err)
 			}
 		})
@@ -175,7 +176,7 @@ func TestSecretsStayOutOfErrorsAndLogs(t *testing.T) {
 			t.Fatal(err)
 		}
 		startErr := o.Start(context.Background())
-		writeErr := o.Write(context.Background(), testEvents(agent.DatasetEvent, "e", 1))
+		writeErr := o.Write(context.Background(), testEvents(datasets.Event, "e", 1))
 		if startErr == nil || writeErr == nil {
 			t.Fatalf("Start = %v, Write = %v; want both to fail with 401", startErr, writeErr)
 		}
@@ -211,7 +212,7 @@ func TestProductCheck(t *testing.T) {
 	cfg := testConfig(noHeader.URL)
 	cfg.AllowNonElastic = true
 	allowed, _, _ := startOutput(t, cfg)
-	if err := allowed.Write(context.Background(), testEvents(agent.DatasetEvent, "e", 1)); err != nil {
+	if err := allowed.Write(context.Background(), testEvents(datasets.Event, "e", 1)); err != nil {
 		t.Errorf("Write with allow_non_elastic: %v", err)
 	}
 }
@@ -252,7 +253,7 @@ func TestWriteIsolatesARejectedDocument(t *testing.T) {
 	var requests atomic.Int32
 	srv := poisonServer(t, &requests)
 	o, m, _ := startOutput(t, testConfig(srv.URL))
-	events := testEvents(agent.DatasetEvent, "e", 16)
+	events := testEvents(datasets.Event, "e", 16)
 	events[11].Fields["message"] = "poison"
 	permanent, calls, _ := retryWrites(t, o, events, 20)
 	if len(permanent) != 1 || permanent[events[11]] == nil {
@@ -277,7 +278,7 @@ func TestWriteIsolatesARejectedDocument(t *testing.T) {
 func TestWriteRejectsUnencodableDocument(t *testing.T) {
 	srv := esdouble.Start(t)
 	o, _, _ := startOutput(t, testConfig(srv.URL))
-	events := testEvents(agent.DatasetEvent, "e", 3)
+	events := testEvents(datasets.Event, "e", 3)
 	events[1].Fields["score"] = math.NaN()
 	err := o.Write(context.Background(), events)
 	var pe *agent.PartialError
@@ -298,7 +299,7 @@ func TestWriteFailsOverToTheNextHost(t *testing.T) {
 	cfg.Hosts = append(cfg.Hosts, alive.URL)
 	o, _, _ := startOutput(t, cfg)
 	for i := 0; i < 4; i++ { // round robin reaches the dead host at least once
-		if err := o.Write(context.Background(), testEvents(agent.DatasetEvent, strconv.Itoa(i), 2)); err != nil {
+		if err := o.Write(context.Background(), testEvents(datasets.Event, strconv.Itoa(i), 2)); err != nil {
 			t.Fatalf("Write %d: %v", i, err)
 		}
 	}
@@ -319,7 +320,7 @@ func TestWriteRequestLevel400IsRetryable(t *testing.T) {
 	cfg.BulkMaxDocs = 4 // several chunks
 	o, _, _ := startOutput(t, cfg)
 	srv.SetFaults(esdouble.Faults{BadRequest: reason})
-	events := testEvents(agent.DatasetEvent, "e", 8)
+	events := testEvents(datasets.Event, "e", 8)
 	var last error
 	for call := range 12 {
 		before := srv.Stats().BadRequests
@@ -351,10 +352,10 @@ func TestWriteLone400AfterSuccessIsPermanent(t *testing.T) {
 	var requests atomic.Int32
 	srv := poisonServer(t, &requests)
 	o, _, _ := startOutput(t, testConfig(srv.URL))
-	if err := o.Write(context.Background(), testEvents(agent.DatasetEvent, "ok", 2)); err != nil {
+	if err := o.Write(context.Background(), testEvents(datasets.Event, "ok", 2)); err != nil {
 		t.Fatal(err)
 	}
-	poison := testEvents(agent.DatasetEvent, "p", 1)
+	poison := testEvents(datasets.Event, "p", 1)
 	poison[0].Fields["message"] = "poison"
 	err := o.Write(context.Background(), poison)
 	var pe *agent.PartialError

@@ -10,7 +10,7 @@ import (
 	"net/http"
 	"strings"
 
-	"akship/agent"
+	"akship/inputs/authentik/datasets"
 )
 
 // templateFS holds the templates and policy "akship setup" installs, as
@@ -126,12 +126,12 @@ func setupRequests(cfg Config, failureStore bool) ([]SetupRequest, error) {
 	errs = append(errs,
 		add("/_component_template/"+settingsTemplateName, "settings.json", nil, settingsEdit(cfg.ILM)),
 		add("/_component_template/"+ecsTemplateName, "ecs_mappings.json", nil, nil))
-	for _, ds := range agent.Datasets {
+	for _, ds := range datasets.All {
 		dsVars := map[string]string{templatePlaceholderDS: string(ds)}
 		errs = append(errs,
 			add("/_component_template/"+fmt.Sprintf(mappingsTemplateFmt, ds), string(ds)+"_mappings.json", dsVars, nil))
 	}
-	for _, ds := range agent.Datasets {
+	for _, ds := range datasets.All {
 		dsVars := map[string]string{templatePlaceholderDS: string(ds)}
 		errs = append(errs,
 			add("/_index_template/"+fmt.Sprintf(indexTemplateFmt, ds), "index_template.json", dsVars, indexEdit(cfg.ILM, failureStore)))

@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"akship/agent"
+	"akship/inputs/authentik/datasets"
 	"akship/outputs/elasticsearch/esdouble"
 )
 
@@ -80,7 +80,7 @@ func TestSetupInstallsTemplates(t *testing.T) {
 
 	// Writes now land in data streams created from the templates.
 	o, _, _ := startOutput(t, cfg)
-	if err := o.Write(context.Background(), testEvents(agent.DatasetGroup, "g", 2)); err != nil {
+	if err := o.Write(context.Background(), testEvents(datasets.Group, "g", 2)); err != nil {
 		t.Fatal(err)
 	}
 	if n := srv.Count("logs-authentik.group-default"); n != 2 {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"akship/agent"
+	"akship/inputs/authentik/datasets"
 	"akship/outputs/elasticsearch/esdouble"
 )
 
@@ -56,7 +57,7 @@ func TestTLS(t *testing.T) {
 				}
 				// A configuration mistake: the pipeline stops on it rather
 				// than dead-lettering the documents or retrying forever.
-				if werr := o.Write(context.Background(), testEvents(agent.DatasetEvent, "x", 1)); !agent.IsMisconfigured(werr) ||
+				if werr := o.Write(context.Background(), testEvents(datasets.Event, "x", 1)); !agent.IsMisconfigured(werr) ||
 					!strings.HasPrefix(werr.Error(), "output.elasticsearch.hosts: ") {
 					t.Errorf("Write = %v, want a configuration mistake naming output.elasticsearch.hosts", werr)
 				}
@@ -65,7 +66,7 @@ func TestTLS(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Start: %v", err)
 			}
-			if err := o.Write(context.Background(), testEvents(agent.DatasetEvent, tt.name, 2)); err != nil {
+			if err := o.Write(context.Background(), testEvents(datasets.Event, tt.name, 2)); err != nil {
 				t.Fatalf("Write: %v", err)
 			}
 			if got := strings.Contains(logs.String(), "tls.insecure"); got != tt.wantWarn {

@@ -17,6 +17,7 @@ import (
 
 	"akship/agent"
 	"akship/agent/telemetry"
+	"akship/inputs/authentik/datasets"
 	"akship/internal/jsonenc"
 )
 
@@ -63,7 +64,7 @@ func (o *Output) Destination(e *agent.Event) string { return o.FilePath(e.Datase
 
 // FilePath is the file that holds a dataset's documents.
 func (o *Output) FilePath(d agent.Dataset) string {
-	return filepath.Join(o.cfg.Path, d.DataStreamDataset()+".ndjson")
+	return filepath.Join(o.cfg.Path, datasets.Qualified(d)+".ndjson")
 }
 
 // Write appends the documents and syncs the files. A failed file write is
@@ -79,7 +80,7 @@ func (o *Output) Write(_ context.Context, events []*agent.Event) error {
 	}
 	failed := map[int]error{}
 	var writeErr error
-	for _, d := range agent.Datasets {
+	for _, d := range datasets.All {
 		if len(idx[d]) == 0 {
 			continue
 		}
@@ -211,7 +212,7 @@ func (o *Output) Close(context.Context) error {
 // d, as Elasticsearch's data streams would, so the files can be loaded into
 // a data stream as they are: data_stream.dataset and event.dataset.
 func datasetPatches(d agent.Dataset) (dataStream []byte, patches []jsonenc.Patch) {
-	name := jsonenc.AppendString(nil, d.DataStreamDataset())
+	name := jsonenc.AppendString(nil, datasets.Qualified(d))
 	dataStream = append(append([]byte(`{"dataset":`), name...), '}')
 	set := []jsonenc.Patch{{Key: "dataset", Raw: name}}
 	return dataStream, []jsonenc.Patch{{Key: "data_stream", Sub: set}, {Key: "event", Sub: set}}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"akship/agent"
+	"akship/inputs/authentik/datasets"
 )
 
 func event(d agent.Dataset, id string) *agent.Event {
@@ -43,16 +44,16 @@ func TestWriteOneFilePerDataset(t *testing.T) {
 	if err := o.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	mapped := event(agent.DatasetUser, "u1")
+	mapped := event(datasets.User, "u1")
 	mapped.Fields = map[string]any{"user": map[string]any{"name": "akadmin <&>"}}
-	evs := []*agent.Event{event(agent.DatasetEvent, "e1"), mapped, event(agent.DatasetEvent, "e2")}
+	evs := []*agent.Event{event(datasets.Event, "e1"), mapped, event(datasets.Event, "e2")}
 	if err := o.Write(ctx, evs); err != nil {
 		t.Fatal(err)
 	}
 	if err := o.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	events := readLines(t, o.FilePath(agent.DatasetEvent))
+	events := readLines(t, o.FilePath(datasets.Event))
 	if len(events) != 2 {
 		t.Fatalf("%d event lines, want 2", len(events))
 	}
@@ -60,11 +61,11 @@ func TestWriteOneFilePerDataset(t *testing.T) {
 	if ev["original"] != `{"pk":"e1"}` || ev["dataset"] != "authentik.event" {
 		t.Errorf("unmapped event document = %v", events[0])
 	}
-	users := readLines(t, o.FilePath(agent.DatasetUser))
+	users := readLines(t, o.FilePath(datasets.User))
 	if len(users) != 1 || users[0]["data_stream"].(map[string]any)["dataset"] != "authentik.user" {
 		t.Fatalf("user lines = %v", users)
 	}
-	raw, _ := os.ReadFile(o.FilePath(agent.DatasetUser))
+	raw, _ := os.ReadFile(o.FilePath(datasets.User))
 	if !json.Valid(raw[:len(raw)-1]) || string(raw[len(raw)-1]) != "\n" {
 		t.Errorf("user file is not one JSON document per line: %q", raw)
 	}
@@ -78,7 +79,7 @@ func TestRotationKeepsEveryDocument(t *testing.T) {
 	ctx := context.Background()
 	_ = o.Start(ctx)
 	for i := 0; i < 20; i++ {
-		if err := o.Write(ctx, []*agent.Event{event(agent.DatasetEvent, string(rune('a'+i)))}); err != nil {
+		if err := o.Write(ctx, []*agent.Event{event(datasets.Event, string(rune('a'+i)))}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -100,15 +101,15 @@ func TestUnwritableFileFailsOnlyItsDataset(t *testing.T) {
 	ctx := context.Background()
 	_ = o.Start(ctx)
 	// A directory where the group file should be makes its writes fail.
-	if err := os.Mkdir(o.FilePath(agent.DatasetGroup), 0o700); err != nil {
+	if err := os.Mkdir(o.FilePath(datasets.Group), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	err := o.Write(ctx, []*agent.Event{event(agent.DatasetEvent, "e"), event(agent.DatasetGroup, "g")})
+	err := o.Write(ctx, []*agent.Event{event(datasets.Event, "e"), event(datasets.Group, "g")})
 	var pe *agent.PartialError
 	if !errors.As(err, &pe) || len(pe.Failed) != 1 || pe.Failed[1] == nil || agent.IsPermanent(pe.Failed[1]) {
 		t.Fatalf("Write error = %v, want a retryable failure of the group document only", err)
 	}
-	if n := len(readLines(t, o.FilePath(agent.DatasetEvent))); n != 1 {
+	if n := len(readLines(t, o.FilePath(datasets.Event))); n != 1 {
 		t.Errorf("event file has %d lines, want 1", n)
 	}
 }
@@ -121,7 +122,7 @@ func TestWriteSerialisedDocument(t *testing.T) {
 	if err := o.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	e := event(agent.DatasetEvent, "e1")
+	e := event(datasets.Event, "e1")
 	e.FieldsJSON = []byte(`{"event":{"dataset":"authentik.event","original":"{\"pk\":\"e1\"}"},"n":12345678901234567890}`)
 	if err := o.Write(ctx, []*agent.Event{e}); err != nil {
 		t.Fatal(err)
@@ -129,7 +130,7 @@ func TestWriteSerialisedDocument(t *testing.T) {
 	if err := o.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	raw, _ := os.ReadFile(o.FilePath(agent.DatasetEvent))
+	raw, _ := os.ReadFile(o.FilePath(datasets.Event))
 	want := `{"event":{"dataset":"authentik.event","original":"{\"pk\":\"e1\"}"},"n":12345678901234567890,` +
 		`"data_stream":{"dataset":"authentik.event"}}` + "\n"
 	if string(raw) != want {

@@ -9,6 +9,7 @@ import (
 
 	"akship/agent"
 	"akship/agent/config"
+	"akship/inputs/authentik/datasets"
 )
 
 // checkDocument asserts the invariants every document has, whatever the
@@ -91,29 +92,29 @@ func TestBadRecords(t *testing.T) {
 		record    string
 		wantError string // part of error.message; empty = no error
 	}{
-		{"empty object", agent.DatasetEvent, `{}`, ""},
-		{"empty user object", agent.DatasetUser, `{}`, ""},
-		{"nulls everywhere", agent.DatasetEvent, `{"pk":null,"user":null,"action":null,"context":null,"client_ip":null,"created":null,"expires":null}`, ""},
-		{"null user fields", agent.DatasetUser, `{"pk":null,"username":null,"email":null,"groups":null,"is_active":null,"last_login":null}`, ""},
-		{"wrong types", agent.DatasetGroup, `{"pk":{"a":1},"name":[1],"users":{"x":1},"num_pk":true,"is_superuser":"maybe"}`, "is not a whole number"},
-		{"user pk object", agent.DatasetUser, `{"pk":{"a":1},"groups":[1,{"x":2}],"email":5}`, "cannot convert an object"},
-		{"invalid ip", agent.DatasetEvent, `{"client_ip":"::g"}`, "not an IP address"},
-		{"ip with zone", agent.DatasetEvent, `{"client_ip":"fe80::1%eth0"}`, ""},
-		{"date with offset", agent.DatasetEvent, `{"created":"2024-06-01T12:00:00.123456+05:30"}`, ""},
-		{"date without zone", agent.DatasetUser, `{"last_login":"2024-06-01T12:00:00"}`, ""},
-		{"date as number", agent.DatasetEvent, `{"created":20240601}`, "unable to parse date"},
-		{"unknown action", agent.DatasetEvent, `{"action":"brand_new_action_2026"}`, ""},
-		{"action with unicode", agent.DatasetEvent, `{"action":"LOGIN_ÉCHEC"}`, ""},
-		{"huge context", agent.DatasetEvent, huge, ""},
-		{"deep nesting", agent.DatasetEvent, deep, ""},
-		{"big numbers", agent.DatasetGroup, `{"num_pk":123456789012345678901234567890,"users":[1e400, 12345678901234567890]}`, "is not a whole number"},
-		{"not json", agent.DatasetEvent, `{"pk":`, "not valid JSON"},
-		{"trailing data", agent.DatasetEvent, `{"pk":"a"} {"pk":"b"}`, "followed by more data"},
-		{"array", agent.DatasetGroup, `[{"pk":"a"}]`, "an array, not a JSON object"},
-		{"string", agent.DatasetUser, `"user"`, "a string, not a JSON object"},
-		{"null", agent.DatasetUser, `null`, "null, not a JSON object"},
-		{"empty input", agent.DatasetEvent, ``, "not valid JSON"},
-		{"invalid utf-8", agent.DatasetEvent, "{\"pk\":\"\xff\xfe\"}", ""},
+		{"empty object", datasets.Event, `{}`, ""},
+		{"empty user object", datasets.User, `{}`, ""},
+		{"nulls everywhere", datasets.Event, `{"pk":null,"user":null,"action":null,"context":null,"client_ip":null,"created":null,"expires":null}`, ""},
+		{"null user fields", datasets.User, `{"pk":null,"username":null,"email":null,"groups":null,"is_active":null,"last_login":null}`, ""},
+		{"wrong types", datasets.Group, `{"pk":{"a":1},"name":[1],"users":{"x":1},"num_pk":true,"is_superuser":"maybe"}`, "is not a whole number"},
+		{"user pk object", datasets.User, `{"pk":{"a":1},"groups":[1,{"x":2}],"email":5}`, "cannot convert an object"},
+		{"invalid ip", datasets.Event, `{"client_ip":"::g"}`, "not an IP address"},
+		{"ip with zone", datasets.Event, `{"client_ip":"fe80::1%eth0"}`, ""},
+		{"date with offset", datasets.Event, `{"created":"2024-06-01T12:00:00.123456+05:30"}`, ""},
+		{"date without zone", datasets.User, `{"last_login":"2024-06-01T12:00:00"}`, ""},
+		{"date as number", datasets.Event, `{"created":20240601}`, "unable to parse date"},
+		{"unknown action", datasets.Event, `{"action":"brand_new_action_2026"}`, ""},
+		{"action with unicode", datasets.Event, `{"action":"LOGIN_ÉCHEC"}`, ""},
+		{"huge context", datasets.Event, huge, ""},
+		{"deep nesting", datasets.Event, deep, ""},
+		{"big numbers", datasets.Group, `{"num_pk":123456789012345678901234567890,"users":[1e400, 12345678901234567890]}`, "is not a whole number"},
+		{"not json", datasets.Event, `{"pk":`, "not valid JSON"},
+		{"trailing data", datasets.Event, `{"pk":"a"} {"pk":"b"}`, "followed by more data"},
+		{"array", datasets.Group, `[{"pk":"a"}]`, "an array, not a JSON object"},
+		{"string", datasets.User, `"user"`, "a string, not a JSON object"},
+		{"null", datasets.User, `null`, "null, not a JSON object"},
+		{"empty input", datasets.Event, ``, "not valid JSON"},
+		{"invalid utf-8", datasets.Event, "{\"pk\":\"\xff\xfe\"}", ""},
 	}
 	m := newMapper(t, testConfig(t))
 	for _, tt := range tests {
@@ -143,7 +144,7 @@ func TestMapNDJSON(t *testing.T) {
 		`[1]`,
 	}, "\n")
 	var out bytes.Buffer
-	n, err := MapNDJSON(m, agent.DatasetUser, strings.NewReader(in), &out)
+	n, err := MapNDJSON(m, datasets.User, strings.NewReader(in), &out)
 	if n != 4 {
 		t.Errorf("mapped %d documents, want 4 (the blank line is skipped)", n)
 	}
@@ -193,9 +194,9 @@ func TestContextFlowShapes(t *testing.T) {
 		{`{"app":"authentik_flows","name":"no pk"}`, nil},
 	} {
 		raw := []byte(`{"pk":"e","action":"flow_execution","context":{"flow":` + tt.flow + `}}`)
-		doc, _ := m.Map(agent.DatasetEvent, raw, goldenCollected)
+		doc, _ := m.Map(datasets.Event, raw, goldenCollected)
 		checkDocument(t, raw, doc)
-		checkEngine(t, m, agent.DatasetEvent, raw)
+		checkEngine(t, m, datasets.Event, raw)
 		var got any
 		if ae, ok := doc["authentik"].(map[string]any)["event"].(map[string]any); ok {
 			if ctx, ok := ae["context"].(map[string]any); ok {

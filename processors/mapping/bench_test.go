@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"akship/agent"
+	"akship/inputs/authentik/datasets"
 )
 
 // loginEvent is a realistic successful login as authentik 2024.x reports it.
@@ -32,16 +32,16 @@ func benchmarkMapEvent(b *testing.B, reference bool) {
 	}
 	defer m.Close()
 	collected := time.Now()
-	doc, err := m.Map(agent.DatasetEvent, loginEvent, collected)
+	doc, err := m.Map(datasets.Event, loginEvent, collected)
 	if err != nil || doc["source"] == nil || doc["user_agent"] == nil {
 		b.Fatalf("warm-up mapping incomplete: %v %v", doc, err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
 		if reference {
-			_, err = referenceMap(m, agent.DatasetEvent, loginEvent, collected)
+			_, err = referenceMap(m, datasets.Event, loginEvent, collected)
 		} else {
-			_, err = m.mapDocument(agent.DatasetEvent, loginEvent, collected)
+			_, err = m.mapDocument(datasets.Event, loginEvent, collected)
 		}
 		if err != nil {
 			b.Fatal(err)

@@ -7,6 +7,7 @@ import (
 
 	"akship/agent"
 	"akship/agent/config"
+	"akship/inputs/authentik/datasets"
 	"akship/processors/geoip"
 	"akship/processors/useragent"
 )
@@ -49,9 +50,9 @@ type DatasetConfig struct {
 func DefaultConfig() Config {
 	return Config{
 		UserAgent: useragent.DefaultConfig(),
-		Event:     DatasetConfig{Tags: DefaultTags(agent.DatasetEvent)},
-		User:      DatasetConfig{Tags: DefaultTags(agent.DatasetUser)},
-		Group:     DatasetConfig{Tags: DefaultTags(agent.DatasetGroup)},
+		Event:     DatasetConfig{Tags: DefaultTags(datasets.Event)},
+		User:      DatasetConfig{Tags: DefaultTags(datasets.User)},
+		Group:     DatasetConfig{Tags: DefaultTags(datasets.Group)},
 	}
 }
 
@@ -66,11 +67,11 @@ func DefaultTags(d agent.Dataset) []string {
 // nil for an unknown dataset.
 func (c *Config) For(d agent.Dataset) *DatasetConfig {
 	switch d {
-	case agent.DatasetEvent:
+	case datasets.Event:
 		return &c.Event
-	case agent.DatasetUser:
+	case datasets.User:
 		return &c.User
-	case agent.DatasetGroup:
+	case datasets.Group:
 		return &c.Group
 	}
 	return nil
@@ -93,7 +94,7 @@ func (c *Config) Validate() error {
 	}
 	prefix("geoip", c.GeoIP.Check())
 	prefix("user_agent", c.UserAgent.Check())
-	for _, d := range agent.Datasets {
+	for _, d := range datasets.All {
 		prefix(string(d), c.For(d).check())
 	}
 	return errors.Join(errs...)

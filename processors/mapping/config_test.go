@@ -6,8 +6,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"akship/agent"
 	"akship/agent/config"
+	"akship/inputs/authentik/datasets"
 )
 
 // section is how the processors section sits in akship's configuration.
@@ -101,7 +101,7 @@ func TestConfigErrors(t *testing.T) {
 
 func TestConfigFor(t *testing.T) {
 	cfg := DefaultConfig()
-	cfg.For(agent.DatasetGroup).Tags = []string{"x"}
+	cfg.For(datasets.Group).Tags = []string{"x"}
 	if got := cfg.Group.Tags; len(got) != 1 || got[0] != "x" {
 		t.Errorf("For(group) did not return the group's settings: %v", got)
 	}

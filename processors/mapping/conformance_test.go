@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"akship/agent"
+	"akship/inputs/authentik/datasets"
 )
 
 // sharedDir returns <repo root>/../shared, skipping the test loudly when
@@ -46,7 +47,7 @@ func TestConformance(t *testing.T) {
 	shared := sharedDir(t)
 	cfg := DefaultConfig()
 	cfg.GeoIP.CityDatabase = filepath.Join(shared, "geoip", "GeoLite2-City-Test.mmdb")
-	for _, d := range agent.Datasets {
+	for _, d := range datasets.All {
 		cfg.For(d).Tags = []string{"preserve_duplicate_custom_fields"}
 	}
 	m, err := New(cfg, nil)
@@ -55,7 +56,7 @@ func TestConformance(t *testing.T) {
 	}
 	defer m.Close()
 	total, matched := 0, 0
-	for _, d := range agent.Datasets {
+	for _, d := range datasets.All {
 		records := readLines(t, filepath.Join(shared, "conformance", string(d)+".log"))
 		var expected []map[string]any
 		readJSON(t, filepath.Join(shared, "conformance", string(d)+".expected.json"), &expected)
@@ -95,7 +96,7 @@ func allowedExtra(d agent.Dataset, key string) bool {
 	case "event.dataset", "event.module", "event.ingested", "input.type":
 		return true
 	case "@timestamp":
-		return d != agent.DatasetEvent
+		return d != datasets.Event
 	}
 	return false
 }

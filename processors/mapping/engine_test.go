@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"akship/agent"
+	"akship/inputs/authentik/datasets"
 )
 
 // engineRecords are the records the engine tests map: the golden records,
@@ -89,7 +89,7 @@ func TestEngineMatchesReference(t *testing.T) {
 			cfg.Event.Program, cfg.Event.Extend = tc.program, tc.extend
 			m := newMapper(t, cfg)
 			for i, raw := range records {
-				t.Run(fmt.Sprint(i), func(t *testing.T) { checkEngine(t, m, agent.DatasetEvent, raw) })
+				t.Run(fmt.Sprint(i), func(t *testing.T) { checkEngine(t, m, datasets.Event, raw) })
 			}
 		})
 	}
@@ -100,7 +100,7 @@ func TestEngineMatchesReference(t *testing.T) {
 // tag test and categorisation table.
 func TestEngineFoldsConstants(t *testing.T) {
 	m := newMapper(t, testConfig(t))
-	eng := m.datasets[agent.DatasetEvent].program.eng
+	eng := m.datasets[datasets.Event].program.eng
 	folded := 0
 	for _, s := range eng.steps {
 		if s.constant != nil {

@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"akship/agent"
+	"akship/inputs/authentik/datasets"
 )
 
 // FuzzMap feeds arbitrary bytes to every dataset's mapping: there must be
@@ -22,7 +22,7 @@ func FuzzMap(f *testing.F) {
 	f.Add(loginEvent)
 	m := newMapper(f, testConfig(f))
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		for _, d := range agent.Datasets {
+		for _, d := range datasets.All {
 			doc, _ := m.Map(d, raw, goldenCollected)
 			checkDocument(t, raw, doc)
 			checkEngine(t, m, d, raw)

@@ -14,6 +14,7 @@ import (
 	"github.com/google/cel-go/common/types/ref"
 
 	"akship/agent"
+	"akship/inputs/authentik/datasets"
 	"akship/processors/geoip"
 	"akship/processors/useragent"
 )
@@ -60,7 +61,7 @@ func New(cfg Config, log *slog.Logger) (*Mapper, error) {
 	}
 	m := &Mapper{log: log, geo: geo, datasets: map[agent.Dataset]*datasetMapper{}}
 	var errs []error
-	for _, d := range agent.Datasets {
+	for _, d := range datasets.All {
 		dm, err := newDatasetMapper(d, *cfg.For(d), enrichers{geo: geo, ua: ua})
 		if err != nil {
 			errs = append(errs, err)
@@ -75,7 +76,7 @@ func New(cfg Config, log *slog.Logger) (*Mapper, error) {
 }
 
 func newDatasetMapper(d agent.Dataset, dc DatasetConfig, e enrichers) (*datasetMapper, error) {
-	dm := &datasetMapper{dataset: d.DataStreamDataset(), tags: append([]string(nil), dc.Tags...)}
+	dm := &datasetMapper{dataset: datasets.Qualified(d), tags: append([]string(nil), dc.Tags...)}
 	dm.tagsVal = adapter.NativeToValue(dm.tags)
 	src, name, err := source(d, "program", dc.Program, dc.ProgramFile, func() (string, string, error) {
 		src, err := DefaultProgram(d)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"akship/agent"
+	"akship/inputs/authentik/datasets"
 )
 
 // TestMapNDJSONWritesWhatShips: the map command's documents are the bytes
@@ -15,8 +16,8 @@ import (
 func TestMapNDJSONWritesWhatShips(t *testing.T) {
 	m := newMapper(t, testConfig(t))
 	records := map[agent.Dataset]string{
-		agent.DatasetUser: `{"pk":1,"username":"<a&b>"}`,
-		agent.DatasetEvent: `{"pk":"0f7b6a5c-1d2e-4f30-9a8b-7c6d5e4f3a2b","action":"login","app":"authentik.events",` +
+		datasets.User: `{"pk":1,"username":"<a&b>"}`,
+		datasets.Event: `{"pk":"0f7b6a5c-1d2e-4f30-9a8b-7c6d5e4f3a2b","action":"login","app":"authentik.events",` +
 			`"user":{"pk":7,"username":"<a&b>"},"context":{},"client_ip":"192.0.2.7","created":"2024-10-01T09:15:30.250Z"}`,
 	}
 	for d, rec := range records {

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"akship/agent"
+	"akship/inputs/authentik/datasets"
 )
 
 func TestReplaceProgram(t *testing.T) {
@@ -23,7 +24,7 @@ func TestReplaceProgram(t *testing.T) {
 	cfg.Group.ProgramFile = file
 	m := newMapper(t, cfg)
 
-	doc, err := m.Map(agent.DatasetUser, []byte(`{"username":"ana"}`), goldenCollected)
+	doc, err := m.Map(datasets.User, []byte(`{"username":"ana"}`), goldenCollected)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,11 +38,11 @@ func TestReplaceProgram(t *testing.T) {
 	if diff := cmp.Diff(want, doc); diff != "" {
 		t.Errorf("inline program (-want +got):\n%s", diff)
 	}
-	doc, _ = m.Map(agent.DatasetGroup, []byte(`{"num_pk":5}`), goldenCollected)
+	doc, _ = m.Map(datasets.Group, []byte(`{"num_pk":5}`), goldenCollected)
 	if got := doc["group"]; !cmp.Equal(got, map[string]any{"id": "5"}) {
 		t.Errorf("program_file: group = %v", got)
 	}
-	doc, _ = m.Map(agent.DatasetEvent, loginEvent, goldenCollected)
+	doc, _ = m.Map(datasets.Event, loginEvent, goldenCollected)
 	if got := doc["event"].(map[string]any)["action"]; got != "login" {
 		t.Errorf("the event dataset lost its default program: event.action = %v", got)
 	}
@@ -55,7 +56,7 @@ func TestExtendProgram(t *testing.T) {
 	  "user": {"roles": ["staff"]},
 	}`
 	m := newMapper(t, cfg)
-	doc, err := m.Map(agent.DatasetEvent, loginEvent, goldenCollected)
+	doc, err := m.Map(datasets.Event, loginEvent, goldenCollected)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +77,7 @@ func TestExtendFailureKeepsMapping(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Event.Extend = `{"n": record.missing.field}`
 	m := newMapper(t, cfg)
-	doc, err := m.Map(agent.DatasetEvent, loginEvent, goldenCollected)
+	doc, err := m.Map(datasets.Event, loginEvent, goldenCollected)
 	if err == nil || !strings.Contains(err.Error(), "processors.event.extend") {
 		t.Errorf("error = %v, want one naming processors.event.extend", err)
 	}
@@ -133,7 +134,7 @@ func TestCompileErrorsNameProgramLineAndColumn(t *testing.T) {
 }
 
 func TestDefaultProgramsAreReadable(t *testing.T) {
-	for _, d := range agent.Datasets {
+	for _, d := range datasets.All {
 		src, err := DefaultProgram(d)
 		if err != nil || !strings.Contains(src, "cel.bind") || !strings.HasPrefix(src, "// Default mapping") {
 			t.Errorf("DefaultProgram(%s) = %.40q, %v", d, src, err)
@@ -146,8 +147,8 @@ func TestDefaultProgramsAreReadable(t *testing.T) {
 
 func TestProcessor(t *testing.T) {
 	m := newMapper(t, testConfig(t))
-	p := m.Processor(agent.DatasetEvent)
-	e := &agent.Event{Dataset: agent.DatasetEvent, Raw: loginEvent, Collected: goldenCollected}
+	p := m.Processor(datasets.Event)
+	e := &agent.Event{Dataset: datasets.Event, Raw: loginEvent, Collected: goldenCollected}
 	if err := p.Process(context.Background(), e); err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +159,7 @@ func TestProcessor(t *testing.T) {
 		t.Errorf("document = %v", doc)
 	}
 
-	bad := &agent.Event{Dataset: agent.DatasetEvent, Raw: []byte(`{"pk":`), Collected: goldenCollected}
+	bad := &agent.Event{Dataset: datasets.Event, Raw: []byte(`{"pk":`), Collected: goldenCollected}
 	if err := p.Process(context.Background(), bad); err != nil {
 		t.Fatalf("a bad record must not be an error: %v", err)
 	}
@@ -171,7 +172,7 @@ func TestProcessor(t *testing.T) {
 		t.Errorf("tags = %v", tags)
 	}
 
-	other := &agent.Event{Dataset: agent.DatasetUser, Raw: []byte(`{}`)}
+	other := &agent.Event{Dataset: datasets.User, Raw: []byte(`{}`)}
 	if err := p.Process(context.Background(), other); err == nil {
 		t.Error("the event mapping accepted a user record")
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"akship/agent"
+	"akship/inputs/authentik/datasets"
 )
 
 // mapUsers runs MapNDJSON over in and returns the user.id of every
@@ -15,7 +15,7 @@ func mapUsers(t *testing.T, in string) ([]any, error) {
 	t.Helper()
 	m := newMapper(t, testConfig(t))
 	var out bytes.Buffer
-	n, err := MapNDJSON(m, agent.DatasetUser, strings.NewReader(in), &out)
+	n, err := MapNDJSON(m, datasets.User, strings.NewReader(in), &out)
 	var ids []any
 	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
 		if l == "" {

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"akship/agent"
+	"akship/inputs/authentik/datasets"
 )
 
 // endpoint describes one path for the index page.
@@ -112,9 +113,9 @@ func (s *Server) status(w http.ResponseWriter, _ *http.Request) {
 		doc.Inputs = []agent.InputStatus{}
 	}
 	if c := s.counts(); c != nil {
-		doc.Counts = make(map[string]datasetCount, len(agent.Datasets))
-		for _, d := range agent.Datasets {
-			doc.Counts[d.DataStreamDataset()] = datasetCount{Read: c.Read(d), Delivered: c.Delivered(d),
+		doc.Counts = make(map[string]datasetCount, len(datasets.All))
+		for _, d := range datasets.All {
+			doc.Counts[datasets.Qualified(d)] = datasetCount{Read: c.Read(d), Delivered: c.Delivered(d),
 				DeadLettered: c.DeadLettered(d)}
 		}
 	}
