@@ -104,7 +104,7 @@ func (d *DeadLetterFile) Put(entries []DeadLetterEntry) error {
 }
 
 // originalOnly reduces a document to its event.original, the record as
-// authentik returned it.
+// the input read it.
 func originalOnly(doc map[string]any) map[string]any {
 	out := map[string]any{}
 	if ev, ok := doc["event"].(map[string]any); ok {

@@ -18,7 +18,7 @@ import (
 // owns its labels and their names outside akship.
 type Dataset string
 
-// Event is one authentik record on its way to the output.
+// Event is one record on its way to the output.
 //
 // An input fills Dataset, ID, Raw and Collected; processors fill Fields (the
 // ECS document), or FieldsJSON, from Raw. Outputs serialise the document
@@ -28,15 +28,15 @@ type Dataset string
 type Event struct {
 	// Dataset is the kind of record (event, user, group).
 	Dataset Dataset
-	// ID is the deterministic document id: the authentik event pk for
-	// events, a fingerprint of the record for users and groups. Replays of
-	// the same record produce the same ID, so Elasticsearch absorbs them.
+	// ID is the deterministic document id the input derives from the
+	// record (a primary key, a fingerprint). Replays of the same record
+	// produce the same ID, so the destination absorbs them.
 	ID string
-	// Raw is the record exactly as authentik returned it (compact JSON).
+	// Raw is the record exactly as the source returned it (compact JSON).
 	// It becomes event.original.
 	Raw []byte
 	// Collected is when the input read the record; it is @timestamp for
-	// users and groups, which carry no time of their own.
+	// records that carry no time of their own.
 	Collected time.Time
 	// Fields is the document to index. Nil until a processor builds it; an
 	// output given an event with nil Fields writes the minimal document

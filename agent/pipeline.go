@@ -48,7 +48,7 @@ type Pipeline struct {
 	// undelivered then are abandoned unacknowledged: their cursor does not
 	// move and the next run reads them again.
 	ShutdownTimeout time.Duration
-	// OutputName labels output metrics (e.g. "elasticsearch").
+	// OutputName labels output metrics (e.g. "file").
 	OutputName string
 	// GiveUpAfter, when positive, ends the run once writes to the output
 	// have failed without a success for that long: undelivered events are

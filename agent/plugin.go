@@ -92,7 +92,7 @@ type Encoder interface {
 }
 
 // Router is an optional Output capability: it names where an event goes
-// (for Elasticsearch, the data stream). The pipeline records it in
+// (a data stream, a file). The pipeline records it in
 // dead-letter entries.
 type Router interface {
 	Destination(e *Event) string
