@@ -51,7 +51,7 @@ func stageRecords(b *testing.B, n int) [][]byte {
 // BenchmarkStages measures the per-event cost of the mapped pipeline's
 // stages after the page decode (see inputs/authentik's BenchmarkDecodePage)
 // on the simulator's records, with the demo GeoIP databases: the mapping
-// processor, the output's Encode, and Write (gzip, HTTP) into a server
+// processor and Write (framing, gzip, HTTP) into a server
 // that discards the body. Each op is one event.
 func BenchmarkStages(b *testing.B) {
 	const n = 1000
@@ -81,70 +81,36 @@ func BenchmarkStages(b *testing.B) {
 	}
 	now := time.Now()
 	proc := m.Processor(datasets.Event)
-	mapped := make([]agent.Event, n) // each event as the processor left it
 	events := make([]*agent.Event, n)
 	for i, r := range records {
 		events[i] = &agent.Event{Dataset: datasets.Event, ID: fmt.Sprint(i), Raw: r, Collected: now}
 		if err := proc.Process(context.Background(), events[i]); err != nil {
 			b.Fatal(err)
 		}
-		mapped[i] = *events[i]
-	}
-	// restore gives event i its document as the processor left it. The
-	// output's Encode takes FieldsJSON over and writes into its spare
-	// capacity (see agent.Event), so each use gets a copy.
-	restore := func(i int) {
-		e := events[i]
-		e.Fields, e.FieldsJSON, e.Encoded = mapped[i].Fields, nil, nil
-		if js := mapped[i].FieldsJSON; js != nil {
-			e.FieldsJSON = append(make([]byte, 0, cap(js)), js...)
-		}
-	}
-	reset := func() {
-		for i := range events {
-			restore(i)
-		}
 	}
 	b.Run("map", func(b *testing.B) {
 		// The processor: the mapping engine writes the document's JSON
-		// (Event.FieldsJSON).
+		// (Event.Document).
 		e := &agent.Event{Dataset: datasets.Event, Collected: now}
 		for i := 0; b.Loop(); i++ {
-			e.Raw, e.Fields, e.FieldsJSON = records[i%n], nil, nil
+			e.Raw, e.Document = records[i%n], nil
 			if err := proc.Process(context.Background(), e); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
-	b.Run("encode", func(b *testing.B) {
-		// In batches of 100, as the pipeline's workers encode pages.
-		for i := 0; i < b.N; i += 100 {
-			lo := i % n
-			batch := events[lo:min(lo+100, lo+b.N-i)]
-			b.StopTimer()
-			for j := range batch {
-				restore(lo + j)
-			}
-			b.StartTimer()
-			out.Encode(batch)
-		}
-	})
 	b.Run("write", func(b *testing.B) {
-		reset()
-		out.Encode(events)
+		// The output frames the documents into bulk lines, gzips and sends them.
 		bulk := ecfg.BulkMaxDocs
-		b.ResetTimer()
 		for i := 0; i < b.N; i += bulk {
 			if err := out.Write(context.Background(), events[:min(bulk, n, b.N-i)]); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
-	reset()
-	out.Encode(events)
 	var size, raw int
 	for i, e := range events {
-		size, raw = size+len(e.Encoded), raw+len(records[i])
+		size, raw = size+len(e.Document), raw+len(records[i])
 	}
 	b.Logf("%d events: %d bytes of record and %d bytes of document per event", n, raw/n, size/n)
 }

@@ -32,7 +32,7 @@ type DeadLetterEntry struct {
 
 func newDeadLetterEntry(e *Event, err error, r Router) DeadLetterEntry {
 	entry := DeadLetterEntry{Time: time.Now().UTC(), Dataset: e.Dataset, ID: e.ID, Error: err.Error(),
-		Document: e.Document()}
+		Document: e.DecodeDocument()}
 	if r != nil {
 		entry.Destination = r.Destination(e)
 	}

@@ -150,7 +150,7 @@ func TestPipelineDeadLetterEntries(t *testing.T) {
 	dlq := &memDLQ{}
 	src := newTestSource(t, "s", 1, 2, 1)
 	mapped := map[string]any{"source": map[string]any{"ip": "not-an-ip"}}
-	src.batches[0][0].Fields = mapped
+	setDocument(t, src.batches[0][0], mapped)
 	src.batches[0][1].Dataset = DatasetUser
 	src.stored = dlq.has
 	p := newPipeline(sink, dlq, src)

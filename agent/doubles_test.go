@@ -183,7 +183,7 @@ func (s *sinkOutput) Write(ctx context.Context, evs []*Event) error {
 			continue
 		}
 		s.stored[e.ID]++
-		s.docs[e.ID] = e.Document()
+		s.docs[e.ID] = e.DecodeDocument()
 	}
 	return err
 }
@@ -301,5 +301,13 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
+	}
+}
+
+// setDocument stores doc as e's document, as a processor does.
+func setDocument(t *testing.T, e *Event, doc map[string]any) {
+	t.Helper()
+	if err := e.SetDocument(doc); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -6,8 +6,10 @@ package agent
 
 import (
 	"context"
+	"fmt"
 	"time"
 
+	"akship/internal/jsonenc"
 	"akship/internal/jsonnum"
 )
 
@@ -20,13 +22,13 @@ type Dataset string
 
 // Event is one record on its way to the output.
 //
-// An input fills Dataset, ID, Raw and Collected; processors fill Fields (the
-// ECS document), or FieldsJSON, from Raw. Outputs serialise the document
-// and address it by ID; an output that is an Encoder serialises it early,
-// into Encoded. An Event belongs to exactly one goroutine at a time: the
-// pipeline hands it from stage to stage, so no locking is needed.
+// An input fills Dataset, ID, Raw and Collected; a processor writes the
+// document from Raw, into Document. The output frames the document (adds
+// what names its destination) and addresses it by ID. An Event belongs to
+// exactly one goroutine at a time: the pipeline hands it from stage to
+// stage, so no locking is needed.
 type Event struct {
-	// Dataset is the kind of record (event, user, group).
+	// Dataset is the kind of record (see Dataset).
 	Dataset Dataset
 	// ID is the deterministic document id the input derives from the
 	// record (a primary key, a fingerprint). Replays of the same record
@@ -38,34 +40,17 @@ type Event struct {
 	// Collected is when the input read the record; it is @timestamp for
 	// records that carry no time of their own.
 	Collected time.Time
-	// Fields is the document to index. Nil until a processor builds it; an
-	// output given an event with nil Fields writes the minimal document
-	// (see MinimalDocument).
-	Fields map[string]any
-	// FieldsJSON is the document already serialised, set by a processor
-	// that writes the document directly instead of building Fields (the
-	// mapping engine: building the tree of maps and encoding it cost
-	// several times the mapping itself). It is
-	// one compact JSON object (no whitespace around it) holding exactly
-	// what Fields would, with event.dataset set to the dataset's
-	// DataStreamDataset and no data_stream, which outputs add as they do
-	// for Fields. Fields, when set, takes precedence: a processor that
-	// changes the document works on Document() and stores the result in
-	// Fields, clearing FieldsJSON. The event owns the slice's memory and
-	// it is not changed while set; an output's Encode may take it over
-	// (clearing FieldsJSON) and append to it in place, within its capacity,
-	// which is why processors leave FieldsJSONSpare bytes of capacity.
-	FieldsJSON []byte
-	// Encoded is the document as serialised by the output's Encode, which
-	// then clears Fields and FieldsJSON. It is read-only: several events
-	// share one buffer.
-	Encoded []byte
+	// Document is the document to index, serialised once: one compact
+	// JSON object (no whitespace around it) holding everything but
+	// data_stream, which the output adds as it frames the document into
+	// its request or file. A processor writes it: the mapping engine
+	// writes the JSON straight into its buffer; a processor that builds a
+	// tree of maps stores it with SetDocument. Nil until a processor wrote
+	// one: the output then writes the minimal document (MinimalDocument).
+	// Its bytes are never changed once set (it may be replaced whole), so
+	// an output may keep referring to them while the event is retried.
+	Document []byte
 }
-
-// FieldsJSONSpare is the capacity a processor leaves after FieldsJSON, so
-// that an output can add its keys (data_stream) without copying the
-// document; an output copies when it needs more.
-const FieldsJSONSpare = 128
 
 // MinimalDocument is the document shipped for an event that no processor
 // mapped: the record as event.original and when it was collected. It keeps
@@ -79,33 +64,33 @@ func (e *Event) MinimalDocument() map[string]any {
 	}
 }
 
-// Document returns Fields, else the decoded FieldsJSON, else the decoded
-// Encoded document when an Encoder took the document (the dead-letter
-// path), or the minimal document when nothing mapped the event. A decoded
-// document is new at each call; its numbers are int64 when written without
-// fraction or exponent and within range, float64 otherwise, as the
-// mapping decodes records.
-func (e *Event) Document() map[string]any {
-	if e.Fields != nil {
-		return e.Fields
-	}
-	for _, enc := range [][]byte{e.FieldsJSON, e.Encoded} {
-		if enc == nil {
-			continue
-		}
-		if doc, ok := decodeDocument(enc); ok {
+// DecodeDocument returns the document decoded, or the minimal document
+// when no processor wrote one (or it is not a JSON object). It is new at
+// each call; its numbers are int64 when written without fraction or
+// exponent and within range, float64 otherwise, as the mapping decodes
+// records.
+func (e *Event) DecodeDocument() map[string]any {
+	if e.Document != nil {
+		v, err := jsonnum.Decode(e.Document)
+		if doc, ok := v.(map[string]any); err == nil && ok && doc != nil {
 			return doc
 		}
 	}
 	return e.MinimalDocument()
 }
 
-// decodeDocument decodes a serialised document, numbers as jsonnum gives
-// them (see Document). Anything but one JSON object is refused.
-func decodeDocument(b []byte) (map[string]any, bool) {
-	v, err := jsonnum.Decode(b)
-	doc, ok := v.(map[string]any)
-	return doc, err == nil && ok && doc != nil
+// SetDocument serialises doc into Document, keys sorted, for a processor
+// that builds the document as a tree of maps. It fails, leaving Document
+// as it was, when doc holds a value JSON cannot represent (a NaN, an
+// infinity, a channel).
+func (e *Event) SetDocument(doc map[string]any) error {
+	var enc jsonenc.Encoder
+	b, err := enc.Append(nil, doc)
+	if err != nil {
+		return fmt.Errorf("encoding the document failed: %w", err)
+	}
+	e.Document = b
+	return nil
 }
 
 // AckFunc reports the fate of a batch back to the input that produced it.
@@ -130,8 +115,15 @@ type Batch struct {
 // several), event.kind becomes pipeline_error and the tag
 // preserve_original_event is added once.
 func MarkError(e *Event, err error) {
-	doc := e.Document()
-	e.Fields, e.FieldsJSON = doc, nil
+	doc := e.DecodeDocument()
+	markError(doc, err, e.Raw)
+	// A decoded document and strings: nothing JSON cannot represent.
+	_ = e.SetDocument(doc)
+}
+
+// markError marks doc as MarkError says; raw is the record, for
+// event.original.
+func markError(doc map[string]any, err error, raw []byte) {
 	errObj, _ := doc["error"].(map[string]any)
 	if errObj == nil {
 		errObj = map[string]any{}
@@ -154,7 +146,7 @@ func MarkError(e *Event, err error) {
 	}
 	ev["kind"] = "pipeline_error"
 	if _, ok := ev["original"]; !ok {
-		ev["original"] = string(e.Raw)
+		ev["original"] = string(raw)
 	}
 	var tags []any
 	switch t := doc["tags"].(type) {

@@ -60,10 +60,9 @@ type Pipeline struct {
 	// Counts tallies what went through, for progress reports and summaries.
 	Counts Counts
 
-	policy  BatchPolicy
-	encoder Encoder // the output, when it encodes ahead of Write
-	health  deliveryHealth
-	stops   stopper
+	policy BatchPolicy
+	health deliveryHealth
+	stops  stopper
 	// after waits between delivery attempts. Nil means time.After; tests
 	// replace it to observe the delays without sleeping.
 	after func(time.Duration) <-chan time.Time
@@ -181,7 +180,6 @@ func (p *Pipeline) defaults() {
 	if p.OutputName == "" {
 		p.OutputName = "output"
 	}
-	p.encoder, _ = p.Output.(Encoder)
 	p.policy = DefaultBatchPolicy
 	if b, ok := p.Output.(Batcher); ok {
 		p.policy = b.BatchPolicy()
@@ -297,9 +295,6 @@ func (p *Pipeline) process(ctx context.Context, j job) []item {
 		}
 		items[i] = item{ev: ev, b: bs}
 	}
-	if p.encoder != nil {
-		p.encoder.Encode(j.batch.Events)
-	}
 	return items
 }
 
@@ -338,15 +333,12 @@ func (p *Pipeline) batch(in <-chan []item, out chan<- []item) {
 	}
 }
 
-// estimateSize guesses an event's encoded size: its encoding when an
-// Encoder or a processor made it, else the original record plus the fields
-// a mapped document derives from it.
+// estimateSize guesses an event's framed size: its document plus what the
+// output adds, else (no processor wrote one) the original record plus the
+// fields a mapped document derives from it.
 func estimateSize(e *Event) int {
-	if e.Encoded != nil {
-		return len(e.Encoded) + 128
-	}
-	if e.FieldsJSON != nil {
-		return len(e.FieldsJSON) + 192
+	if e.Document != nil {
+		return len(e.Document) + 192
 	}
 	return 3*len(e.Raw) + 256
 }

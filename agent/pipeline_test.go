@@ -82,11 +82,11 @@ func TestPipelineProcessorErrorsMarkTheDocument(t *testing.T) {
 	}
 	mapWith := func(tags any) Processor {
 		return procFunc(func(_ context.Context, e *Event) error {
-			e.Fields = map[string]any{"event": map[string]any{"action": "login"}}
+			doc := map[string]any{"event": map[string]any{"action": "login"}}
 			if tags != nil {
-				e.Fields["tags"] = tags
+				doc["tags"] = tags
 			}
-			return nil
+			return e.SetDocument(doc)
 		})
 	}
 	const raw = `{"pk":"s-0-0"}`
@@ -220,31 +220,14 @@ func TestPipelineStartFailureReportsCloseErrors(t *testing.T) {
 	}
 }
 
-// encodingSink is a sinkOutput that is an Encoder: Encode stores each
-// document's JSON in Encoded, as Elasticsearch's output does.
-type encodingSink struct {
-	*sinkOutput
-	encoded atomic.Int64
-}
-
-func (s *encodingSink) Encode(evs []*Event) {
-	for _, e := range evs {
-		b, err := json.Marshal(e.Document())
-		if err != nil {
-			continue
-		}
-		e.Encoded, e.Fields = b, nil
-		s.encoded.Add(1)
-	}
-}
-
-func TestPipelineEncodesAheadForAnEncoder(t *testing.T) {
-	sink := &encodingSink{sinkOutput: newSink(BatchPolicy{MaxEvents: 4, FlushInterval: time.Millisecond,
-		Concurrency: 2})}
+// The document a processor serialised reaches Write as it is: the output
+// only frames it.
+func TestPipelineDocumentsReachWriteSerialised(t *testing.T) {
+	sink := newSink(BatchPolicy{MaxEvents: 4, FlushInterval: time.Millisecond, Concurrency: 2})
 	var unencoded atomic.Int64
 	sink.write = func(_ context.Context, _ int, evs []*Event) error {
 		for _, e := range evs {
-			if e.Encoded == nil || e.Fields != nil {
+			if !json.Valid(e.Document) {
 				unencoded.Add(1)
 			}
 		}
@@ -254,18 +237,17 @@ func TestPipelineEncodesAheadForAnEncoder(t *testing.T) {
 	src.stored = sink.has
 	p := newPipeline(sink, nil, src)
 	p.Sources[0].Processors = []Processor{procFunc(func(_ context.Context, e *Event) error {
-		e.Fields = map[string]any{"message": "mapped " + e.ID}
-		return nil
+		return e.SetDocument(map[string]any{"message": "mapped " + e.ID})
 	})}
 	if err := run(t, p); err != nil {
 		t.Fatal(err)
 	}
 	src.checkAcks(6, never)
 	if n := unencoded.Load(); n > 0 {
-		t.Errorf("%d events reached Write without their encoding", n)
+		t.Errorf("%d events reached Write without their serialised document", n)
 	}
-	if n := sink.encoded.Load(); n != 30 {
-		t.Errorf("Encode encoded %d events, want each of the 30 once", n)
+	if n := len(sink.docs); n != 30 {
+		t.Errorf("%d documents stored, want each of the 30", n)
 	}
 	for id, doc := range sink.docs {
 		if doc["message"] != "mapped "+id {

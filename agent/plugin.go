@@ -78,19 +78,6 @@ type Batcher interface {
 // DefaultBatchPolicy is used for outputs that do not implement Batcher.
 var DefaultBatchPolicy = BatchPolicy{MaxEvents: 1000, FlushInterval: time.Second, Concurrency: 1}
 
-// Encoder is an optional Output capability: an output that implements it
-// serialises documents ahead of Write. The pipeline's processor workers call
-// Encode with each batch right after its processors ran, from several
-// goroutines at once (each with its own events). Encode sets each event's
-// Encoded to exactly the bytes Write would produce for it and clears its
-// Fields and FieldsJSON: a mapped document as a tree of maps is several times the size of
-// its encoding and costs the garbage collector a scan at every cycle while
-// the event waits to be written. An event Encode cannot serialise keeps its
-// document, and Write reports it as it would have.
-type Encoder interface {
-	Encode(events []*Event)
-}
-
 // Router is an optional Output capability: it names where an event goes
 // (a data stream, a file). The pipeline records it in
 // dead-letter entries.

@@ -44,33 +44,32 @@ func realisticEvent(i int) *agent.Event {
 		`"created":%q,"expires":"2027-03-01T11:59:58.565191Z","pk":%q,`+
 		`"user":{"email":"%s@example.com","pk":%d,"username":%q}}`, ip, state, ua, created.Format(time.RFC3339Nano),
 		pk, user, i, user)
-	return &agent.Event{
-		Dataset: datasets.Event, ID: pk, Raw: []byte(raw), Collected: time.Now(),
-		Fields: map[string]any{
-			"@timestamp": ts,
-			"ecs":        map[string]any{"version": "8.11.0"},
-			"event": map[string]any{"action": "login", "category": []any{"authentication"}, "created": ts,
-				"id": pk, "kind": "event", "original": raw, "outcome": "success", "type": []any{"start"}},
-			"observer": map[string]any{"product": "authentik", "vendor": "authentik"},
-			"related":  map[string]any{"ip": []any{ip}, "user": []any{user + "@example.com", strconv.Itoa(i), user}},
-			"source": map[string]any{"ip": ip, "geo": map[string]any{
-				"continent_name": "Europe", "country_iso_code": "DE", "country_name": "Germany",
-				"location": map[string]any{"lat": rng.Float64()*180 - 90, "lon": rng.Float64()*360 - 180}}},
-			"http": map[string]any{"request": map[string]any{"method": "GET"}},
-			"url":  map[string]any{"path": "/api/v3/flows/executor/default-authentication-flow/"},
-			"user": map[string]any{"domain": "example.com", "email": user + "@example.com", "id": strconv.Itoa(i),
-				"name": user},
-			"user_agent": map[string]any{"original": ua, "name": "Chrome", "version": "126.0.0.0",
-				"os": map[string]any{"name": "Linux"}, "device": map[string]any{"name": "Other"}},
-			"authentik": map[string]any{"event": map[string]any{"app": "authentik.events.signals",
-				"brand": map[string]any{"app": "authentik_brands", "model_name": "brand", "name": "Default brand",
-					"pk": "fa2d5d4f1a8c4a5c9e0b"},
-				"context": map[string]any{"auth_method": "password",
-					"http_request": map[string]any{"args": map[string]any{"next": "/", "state": state}}},
-				"expires": "2027-03-01T11:59:58.565Z"}},
-			"tags": []any{"forwarded", "authentik-event"},
-		},
-	}
+	return withDocument(&agent.Event{
+		Dataset: datasets.Event, ID: pk, Raw: []byte(raw), Collected: time.Now()}, map[string]any{
+		"@timestamp": ts,
+		"ecs":        map[string]any{"version": "8.11.0"},
+		"event": map[string]any{"action": "login", "category": []any{"authentication"}, "created": ts,
+			"dataset": "authentik.event",
+			"id":      pk, "kind": "event", "original": raw, "outcome": "success", "type": []any{"start"}},
+		"observer": map[string]any{"product": "authentik", "vendor": "authentik"},
+		"related":  map[string]any{"ip": []any{ip}, "user": []any{user + "@example.com", strconv.Itoa(i), user}},
+		"source": map[string]any{"ip": ip, "geo": map[string]any{
+			"continent_name": "Europe", "country_iso_code": "DE", "country_name": "Germany",
+			"location": map[string]any{"lat": rng.Float64()*180 - 90, "lon": rng.Float64()*360 - 180}}},
+		"http": map[string]any{"request": map[string]any{"method": "GET"}},
+		"url":  map[string]any{"path": "/api/v3/flows/executor/default-authentication-flow/"},
+		"user": map[string]any{"domain": "example.com", "email": user + "@example.com", "id": strconv.Itoa(i),
+			"name": user},
+		"user_agent": map[string]any{"original": ua, "name": "Chrome", "version": "126.0.0.0",
+			"os": map[string]any{"name": "Linux"}, "device": map[string]any{"name": "Other"}},
+		"authentik": map[string]any{"event": map[string]any{"app": "authentik.events.signals",
+			"brand": map[string]any{"app": "authentik_brands", "model_name": "brand", "name": "Default brand",
+				"pk": "fa2d5d4f1a8c4a5c9e0b"},
+			"context": map[string]any{"auth_method": "password",
+				"http_request": map[string]any{"args": map[string]any{"next": "/", "state": state}}},
+			"expires": "2027-03-01T11:59:58.565Z"}},
+		"tags": []any{"forwarded", "authentik-event"},
+	})
 }
 
 func realisticEvents(n, offset int) []*agent.Event {

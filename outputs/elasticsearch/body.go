@@ -2,6 +2,7 @@ package elasticsearch
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 
@@ -14,14 +15,16 @@ import (
 )
 
 // route is what the output writes for one dataset, encoded once: the start
-// of the action line, the data_stream object, and both as patches of a
-// document (data_stream replaced, event.dataset set); and the dataset's
+// of the action line, the data_stream object, the tail that frames a
+// serialised document with it, and the patches of the minimal document
+// (data_stream replaced, event.dataset set); and the dataset's
 // counters of stored documents (set by Output.routeOf; nil in a route
 // newRoute made).
 type route struct {
 	index      string
 	actionHead []byte          // {"create":{"_index":"logs-authentik.event-default"
 	dataStream []byte          // {"dataset":"authentik.event","namespace":"default","type":"logs"}
+	tail       []byte          // ,"data_stream":{…}} closing a document without its closing brace
 	patches    []jsonenc.Patch // data_stream, event.dataset
 
 	indexed, duplicates, failureStore prometheus.Counter
@@ -33,6 +36,7 @@ func newRoute(ds agent.Dataset, namespace string) *route {
 	r.actionHead = jsonenc.AppendString([]byte(`{"create":{"_index":`), index)
 	r.dataStream = fmt.Appendf(nil, `{"dataset":%s,"namespace":%s,"type":"logs"}`,
 		jsonenc.AppendString(nil, datasets.Qualified(ds)), jsonenc.AppendString(nil, namespace))
+	r.tail = append(append([]byte(`,"data_stream":`), r.dataStream...), '}')
 	r.patches = []jsonenc.Patch{
 		{Key: "data_stream", Raw: r.dataStream},
 		{Key: "event", Sub: []jsonenc.Patch{{Key: "dataset", Raw: jsonenc.AppendString(nil, datasets.Qualified(ds))}}},
@@ -41,14 +45,16 @@ func newRoute(ds agent.Dataset, namespace string) *route {
 }
 
 // bulkBody is one Write call's documents ready to be sent as bulk NDJSON.
-// Documents an Encode call serialised ahead stay where they are (the
-// events' Encoded); the body holds their action lines, the documents Write
-// had to encode itself, and the payload of the request being sent, which is
-// written straight from those pieces. Bodies are reused through the
+// The events' serialised documents stay where they are (agent.Event's
+// Document); the body holds their action lines, the minimal documents of
+// events no processor mapped, which it encodes itself, and the payload of
+// the request being sent, which is written straight from those pieces: a
+// document is framed by writing it without its closing brace, then its
+// route's tail. Bodies are reused through the
 // output's free list (see Output.getBody), so a steady stream of batches
 // allocates no new buffers.
 type bulkBody struct {
-	lines   []byte   // action lines, and the documents encoded by Write
+	lines   []byte   // action lines, and the documents encoded by Write (minimal ones)
 	docs    []docRef // the i-th encoded document's pieces
 	items   []int    // items[i] is the index in the Write slice of the i-th document
 	ends    []int    // ends[i] is the NDJSON size of documents [0, i]
@@ -58,13 +64,14 @@ type bulkBody struct {
 	enc     encoder
 }
 
-// docRef locates a document's action line and source: its source is
-// encoded when Encode made it, else lines[ownLo:ownHi].
+// docRef locates a document's action line and source: its source is doc
+// (the event's document without its closing brace) followed by the
+// route's tail, or, when doc is nil, lines[ownLo:ownHi].
 type docRef struct {
 	route              *route // the document's dataset's route
 	actionLo, actionHi int
 	ownLo, ownHi       int
-	encoded            []byte
+	doc                []byte
 }
 
 // maxPooledBody keeps a rare huge batch from pinning its memory.
@@ -90,26 +97,39 @@ func (b *bulkBody) start(i int) int {
 	return b.ends[i-1]
 }
 
-// source returns the i-th document's source.
-func (b *bulkBody) source(i int) []byte {
-	if d := &b.docs[i]; d.encoded != nil {
-		return d.encoded
+// sourceLen returns the size of the i-th document's source.
+func (b *bulkBody) sourceLen(i int) int {
+	if d := &b.docs[i]; d.doc != nil {
+		return len(d.doc) + len(d.route.tail)
 	}
-	d := &b.docs[i]
-	return b.lines[d.ownLo:d.ownHi]
+	return b.docs[i].ownHi - b.docs[i].ownLo
 }
 
-// encode prepares the events' action lines and sources. An event that
-// cannot be encoded (a NaN, a value JSON cannot hold) is recorded in failed
-// as a permanent error and left out.
+// writeSource writes the i-th document's source to w.
+func (b *bulkBody) writeSource(w io.Writer, i int) error {
+	d := &b.docs[i]
+	if d.doc == nil {
+		_, err := w.Write(b.lines[d.ownLo:d.ownHi])
+		return err
+	}
+	if _, err := w.Write(d.doc); err != nil {
+		return err
+	}
+	_, err := w.Write(d.route.tail)
+	return err
+}
+
+// encode prepares the events' action lines and sources. An event whose
+// document is not a JSON object is recorded in failed as a permanent
+// error and left out.
 func (b *bulkBody) encode(events []*agent.Event, routeOf func(agent.Dataset) *route, failed map[int]error) {
 	for i, e := range events {
 		r := routeOf(e.Dataset)
 		d := docRef{route: r, actionLo: len(b.lines)}
 		b.lines = appendAction(b.lines, e, r)
 		d.actionHi = len(b.lines)
-		if e.Encoded != nil {
-			d.encoded = e.Encoded
+		if doc := e.Document; len(doc) > 2 && doc[0] == '{' && doc[len(doc)-1] == '}' {
+			d.doc = doc[:len(doc)-1]
 		} else {
 			var err error
 			d.ownLo = len(b.lines)
@@ -123,7 +143,7 @@ func (b *bulkBody) encode(events []*agent.Event, routeOf func(agent.Dataset) *ro
 		b.docs = append(b.docs, d)
 		b.items = append(b.items, i)
 		n := len(b.docs) - 1
-		b.ends = append(b.ends, b.start(n)+d.actionHi-d.actionLo+len(b.source(n))+1)
+		b.ends = append(b.ends, b.start(n)+d.actionHi-d.actionLo+b.sourceLen(n)+1)
 	}
 }
 
@@ -146,7 +166,7 @@ func (b *bulkBody) writeLines(w io.Writer, lo, hi int) error {
 		if _, err := w.Write(b.lines[d.actionLo:d.actionHi]); err != nil {
 			return err
 		}
-		if _, err := w.Write(b.source(i)); err != nil {
+		if err := b.writeSource(w, i); err != nil {
 			return err
 		}
 		if _, err := w.Write(newline); err != nil {
@@ -158,19 +178,27 @@ func (b *bulkBody) writeLines(w io.Writer, lo, hi int) error {
 
 // encoder encodes documents: akship's JSON encoder, whose key-sorting stack
 // is reused from document to document; an encoder is used by one goroutine
-// at a time (it lives in a bulkBody or a scratch).
+// at a time (it lives in a bulkBody).
 type encoder struct {
 	jsonenc.Encoder
 }
 
-// appendDocument encodes doc with data_stream replaced and event.dataset
-// set (the route's patches), without modifying doc: its maps may be shared
-// with other holders of the event (a retry, the dead-letter writer). A
-// non-object event field is kept as it is: Elasticsearch will reject the
-// document with a mapping error, which dead-letters it with the reason.
-func (enc *encoder) appendDocument(b []byte, doc map[string]any, r *route) ([]byte, error) {
-	return enc.AppendPatched(b, doc, r.patches)
+// appendEvent appends the source of an event's document: its Document
+// with data_stream added as the last key (the processor that wrote it set
+// event.dataset), else the minimal document with data_stream and
+// event.dataset set (the route's patches).
+func (enc *encoder) appendEvent(b []byte, e *agent.Event, r *route) ([]byte, error) {
+	if e.Document == nil {
+		return enc.AppendPatched(b, e.MinimalDocument(), r.patches)
+	}
+	b, ok := jsonenc.AppendWithMember(b, e.Document, "data_stream", r.dataStream)
+	if !ok {
+		return b, errNotObject
+	}
+	return b, nil
 }
+
+var errNotObject = errors.New("the document is not a JSON object")
 
 // makePayload fills b.payload with the request body for documents
 // [lo, hi): their NDJSON lines, gzipped at level unless level is 0. The

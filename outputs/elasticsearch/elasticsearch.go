@@ -15,7 +15,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -64,9 +63,6 @@ type Output struct {
 	// garbage collector empties it every other cycle, and a cold body
 	// grows its megabytes of buffers again.
 	bodies chan *bulkBody
-	// scratch keeps encoders and their buffers for Encode, which the
-	// pipeline's processor workers call concurrently.
-	scratch chan *scratch
 
 	// warnings are the notes of the last Check (see Warnings).
 	warnings []string
@@ -119,7 +115,6 @@ func New(cfg Config, log *slog.Logger, metrics *telemetry.Metrics, opts ...Optio
 		bulkURL:   bulkURL(cfg.Parameters),
 		routes:    map[agent.Dataset]*route{},
 		bodies:    make(chan *bulkBody, cfg.Concurrency+1),
-		scratch:   make(chan *scratch, runtime.GOMAXPROCS(0)),
 		duration:  metrics.OutputRequestDuration.WithLabelValues(outputLabel),
 		bytesSent: metrics.OutputBytes.WithLabelValues(outputLabel),
 		metrics:   metrics,

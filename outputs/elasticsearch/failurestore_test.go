@@ -34,7 +34,7 @@ func TestFailureStore(t *testing.T) {
 			}
 			o, m, _ := startOutput(t, cfg)
 			bad := testEvent(datasets.Event, "bad")
-			bad.Fields["source"] = map[string]any{"ip": "not-an-ip"}
+			setField(bad, "source", map[string]any{"ip": "not-an-ip"})
 			events := []*agent.Event{testEvent(datasets.Event, "good"), bad}
 			err := o.Write(context.Background(), events)
 			indexed := counterValue(t, m.OutputIndexed, "elasticsearch", "event")

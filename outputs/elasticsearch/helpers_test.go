@@ -16,30 +16,45 @@ import (
 
 	"akship/agent"
 	"akship/agent/telemetry"
+	"akship/inputs/authentik/datasets"
 )
 
 // testEvent builds a mapped event document like the processors produce.
 func testEvent(ds agent.Dataset, id string) *agent.Event {
 	raw := fmt.Sprintf(`{"pk":%q,"action":"login","client_ip":"192.0.2.7"}`, id)
-	return &agent.Event{
+	return withDocument(&agent.Event{
 		Dataset:   ds,
 		ID:        id,
 		Raw:       []byte(raw),
 		Collected: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC),
-		Fields: map[string]any{
-			"@timestamp": "2026-03-01T11:59:58.123Z",
-			"ecs":        map[string]any{"version": "8.11.0"},
-			"event": map[string]any{
-				"kind": "event", "action": "login", "original": raw,
-				"category": []any{"authentication"}, "type": []any{"start"}, "outcome": "success",
-			},
-			"source":    map[string]any{"ip": "192.0.2.7"},
-			"related":   map[string]any{"ip": []any{"192.0.2.7"}, "user": []any{"akadmin"}},
-			"user":      map[string]any{"name": "akadmin", "id": "7"},
-			"authentik": map[string]any{string(ds): map[string]any{"action": "login", "app": "authentik.events"}},
-			"tags":      []any{"forwarded"},
+	}, map[string]any{
+		"@timestamp": "2026-03-01T11:59:58.123Z",
+		"ecs":        map[string]any{"version": "8.11.0"},
+		"event": map[string]any{
+			"kind": "event", "action": "login", "original": raw, "dataset": datasets.Qualified(ds),
+			"category": []any{"authentication"}, "type": []any{"start"}, "outcome": "success",
 		},
+		"source":    map[string]any{"ip": "192.0.2.7"},
+		"related":   map[string]any{"ip": []any{"192.0.2.7"}, "user": []any{"akadmin"}},
+		"user":      map[string]any{"name": "akadmin", "id": "7"},
+		"authentik": map[string]any{string(ds): map[string]any{"action": "login", "app": "authentik.events"}},
+		"tags":      []any{"forwarded"},
+	})
+}
+
+// withDocument gives e the document doc, serialised as a processor does.
+func withDocument(e *agent.Event, doc map[string]any) *agent.Event {
+	if err := e.SetDocument(doc); err != nil {
+		panic(err)
 	}
+	return e
+}
+
+// setField sets one top-level field of e's document.
+func setField(e *agent.Event, key string, v any) {
+	doc := e.DecodeDocument()
+	doc[key] = v
+	withDocument(e, doc)
 }
 
 // testEvents builds n events of a dataset with ids prefix-0 … prefix-(n-1).

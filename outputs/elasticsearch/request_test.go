@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"io"
-	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -254,7 +253,7 @@ func TestWriteIsolatesARejectedDocument(t *testing.T) {
 	srv := poisonServer(t, &requests)
 	o, m, _ := startOutput(t, testConfig(srv.URL))
 	events := testEvents(datasets.Event, "e", 16)
-	events[11].Fields["message"] = "poison"
+	setField(events[11], "message", "poison")
 	permanent, calls, _ := retryWrites(t, o, events, 20)
 	if len(permanent) != 1 || permanent[events[11]] == nil {
 		t.Fatalf("permanent failures = %v, want event 11 only", permanent)
@@ -279,7 +278,7 @@ func TestWriteRejectsUnencodableDocument(t *testing.T) {
 	srv := esdouble.Start(t)
 	o, _, _ := startOutput(t, testConfig(srv.URL))
 	events := testEvents(datasets.Event, "e", 3)
-	events[1].Fields["score"] = math.NaN()
+	events[1].Document = []byte(`[1]`) // a document that cannot be framed
 	err := o.Write(context.Background(), events)
 	var pe *agent.PartialError
 	if !errors.As(err, &pe) || len(pe.Failed) != 1 || !agent.IsPermanent(pe.Failed[1]) {
@@ -356,7 +355,7 @@ func TestWriteLone400AfterSuccessIsPermanent(t *testing.T) {
 		t.Fatal(err)
 	}
 	poison := testEvents(datasets.Event, "p", 1)
-	poison[0].Fields["message"] = "poison"
+	setField(poison[0], "message", "poison")
 	err := o.Write(context.Background(), poison)
 	var pe *agent.PartialError
 	if !errors.As(err, &pe) || !agent.IsPermanent(pe.Failed[0]) {

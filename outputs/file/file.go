@@ -112,14 +112,16 @@ func (o *Output) writeDataset(d agent.Dataset, all []*agent.Event, idx []int, fa
 	for _, i := range idx {
 		e := all[i]
 		var line []byte
-		ok := false
-		if e.Fields == nil {
-			// A serialised document holds event.dataset already (see agent.Event).
-			line, ok = jsonenc.AppendWithMember(o.buf.AvailableBuffer(), e.FieldsJSON, "data_stream", dataStream)
-		}
-		if !ok {
+		if e.Document != nil {
+			// The processor that wrote the document set event.dataset.
+			var ok bool
+			if line, ok = jsonenc.AppendWithMember(o.buf.AvailableBuffer(), e.Document, "data_stream", dataStream); !ok {
+				failed[i] = agent.Permanent(fmt.Errorf("document %s is not a JSON object", e.ID))
+				continue
+			}
+		} else {
 			var err error
-			if line, err = o.enc.AppendPatched(o.buf.AvailableBuffer(), e.Document(), patches); err != nil {
+			if line, err = o.enc.AppendPatched(o.buf.AvailableBuffer(), e.MinimalDocument(), patches); err != nil {
 				failed[i] = agent.Permanent(fmt.Errorf("encoding document %s failed: %w", e.ID, err))
 				continue
 			}

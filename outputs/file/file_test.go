@@ -45,7 +45,10 @@ func TestWriteOneFilePerDataset(t *testing.T) {
 		t.Fatal(err)
 	}
 	mapped := event(datasets.User, "u1")
-	mapped.Fields = map[string]any{"user": map[string]any{"name": "akadmin <&>"}}
+	if err := mapped.SetDocument(map[string]any{"user": map[string]any{"name": "akadmin <&>"},
+		"event": map[string]any{"dataset": "authentik.user"}}); err != nil {
+		t.Fatal(err)
+	}
 	evs := []*agent.Event{event(datasets.Event, "e1"), mapped, event(datasets.Event, "e2")}
 	if err := o.Write(ctx, evs); err != nil {
 		t.Fatal(err)
@@ -123,7 +126,7 @@ func TestWriteSerialisedDocument(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := event(datasets.Event, "e1")
-	e.FieldsJSON = []byte(`{"event":{"dataset":"authentik.event","original":"{\"pk\":\"e1\"}"},"n":12345678901234567890}`)
+	e.Document = []byte(`{"event":{"dataset":"authentik.event","original":"{\"pk\":\"e1\"}"},"n":12345678901234567890}`)
 	if err := o.Write(ctx, []*agent.Event{e}); err != nil {
 		t.Fatal(err)
 	}

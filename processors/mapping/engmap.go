@@ -1,11 +1,10 @@
 package mapping
 
 import (
+	"bytes"
 	"fmt"
 	"sync"
 	"time"
-
-	"akship/agent"
 )
 
 // engineState is what mapping one record needs besides the engines:
@@ -41,8 +40,8 @@ func (dm *datasetMapper) release(st *engineState) {
 }
 
 // mapJSON maps one record with the dataset's engines and returns the
-// finished document's JSON in a new slice with agent.FieldsJSONSpare bytes
-// of capacity to spare. The error is as Map's.
+// finished document's JSON in a new slice (agent.Event's Document). The
+// error is as Map's.
 func (dm *datasetMapper) mapJSON(raw []byte, collected time.Time) ([]byte, error) {
 	st := dm.state()
 	defer dm.release(st)
@@ -83,7 +82,7 @@ func (dm *datasetMapper) mapJSON(raw []byte, collected time.Time) ([]byte, error
 		msgs := w.f.messages()
 		dm.write(w, ls, n, pre, original, collected, msgs)
 	}
-	js := append(make([]byte, 0, len(w.b)+agent.FieldsJSONSpare), w.b...)
+	js := bytes.Clone(w.b)
 	switch {
 	case decodeErr != nil && evalErr != nil:
 		return js, fmt.Errorf("%w (and %v)", decodeErr, evalErr)

@@ -18,7 +18,7 @@ type processor struct {
 	dataset agent.Dataset
 }
 
-// Process maps e.Raw into e.FieldsJSON, the finished document. A record that cannot be decoded or a
+// Process maps e.Raw into e.Document, the finished document. A record that cannot be decoded or a
 // program that fails still gets its document, with error.message,
 // event.kind pipeline_error and the tag preserve_original_event, and
 // Process returns nil: the failure is recorded on the document, not
@@ -35,7 +35,7 @@ func (p *processor) Process(ctx context.Context, e *agent.Event) error {
 	if js == nil {
 		return err
 	}
-	e.Fields, e.FieldsJSON = nil, js
+	e.Document = js
 	if err != nil {
 		if ctx.Err() != nil && errors.Is(err, ErrEvaluation) {
 			return fmt.Errorf("mapping interrupted: %w", ctx.Err())
