@@ -43,12 +43,13 @@ type Event struct {
 	// Document is the document to index, serialised once: one compact
 	// JSON object (no whitespace around it) holding everything but
 	// data_stream, which the output adds as it frames the document into
-	// its request or file. A processor writes it: the mapping engine
-	// writes the JSON straight into its buffer; a processor that builds a
-	// tree of maps stores it with SetDocument. Nil until a processor wrote
-	// one: the output then writes the minimal document (MinimalDocument).
-	// Its bytes are never changed once set (it may be replaced whole), so
-	// an output may keep referring to them while the event is retried.
+	// its request or file; the processor sets event.dataset (an output
+	// adds it only to the minimal document). The mapping engine writes the
+	// JSON straight into its buffer; a processor that builds a tree of
+	// maps stores it with SetDocument. Nil until a processor wrote one:
+	// the output then writes the minimal document (MinimalDocument). Its
+	// bytes are never changed once set (it may be replaced whole), so an
+	// output may keep referring to them while the event is retried.
 	Document []byte
 }
 

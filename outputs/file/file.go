@@ -102,9 +102,10 @@ func (o *Output) Write(_ context.Context, events []*agent.Event) error {
 	return nil
 }
 
-// writeDataset appends the documents all[idx...] to the dataset's file. A
-// document that cannot be encoded is recorded in failed as permanent (it
-// goes to the dead-letter queue) and the others are written.
+// writeDataset appends the documents all[idx...] to the dataset's file,
+// each framed with data_stream. A document that is not a JSON object is
+// recorded in failed as permanent (it goes to the dead-letter queue) and
+// the others are written.
 func (o *Output) writeDataset(d agent.Dataset, all []*agent.Event, idx []int, failed map[int]error) error {
 	o.buf.Reset()
 	dataStream, patches := datasetPatches(d)
