@@ -21,6 +21,7 @@ import (
 	"akship/agent"
 	"akship/agent/state"
 	"akship/agent/telemetry"
+	"akship/internal/backoff"
 )
 
 // InputOptions are the collaborators shared by the authentik inputs.
@@ -107,6 +108,10 @@ func (b *statusBox) get() Status {
 	return b.s
 }
 
+// pollRetry is the wait before a failed poll step is tried again (after
+// the client's own retries gave up): 2s doubling up to 5 min, jittered.
+var pollRetry = backoff.Policy{Initial: 2 * time.Second, Max: 5 * time.Minute}
+
 // retryLater waits before a poll step is tried again after a transient
 // failure, or returns the error when it should stop the input.
 func retryLater(ctx context.Context, opts *InputOptions, failures int, err error, box *statusBox, name string) error {
@@ -126,7 +131,7 @@ func retryLater(ctx context.Context, opts *InputOptions, failures int, err error
 	if opts.Once && failures >= opts.OnceAttempts {
 		return err
 	}
-	wait := min(time.Duration(1<<min(failures, 8))*time.Second, 5*time.Minute)
+	wait := pollRetry.Delay(failures-1, 0)
 	level := opts.Log.Debug // the client warned when requests started failing
 	if failures == 1 {
 		level = opts.Log.Warn
