@@ -20,7 +20,7 @@ const qlTime = "2006-01-02 15:04:05"
 // each page is simply the newest event handled, so an interrupted walk
 // resumes exactly where it stopped.
 //
-// Under one anchor the walk pages on while that is safe (see advanceKeyset)
+// Under one anchor the walk pages on while that is safe (see advance)
 // and re-anchors at the second of the newest event handled otherwise. Where
 // the events at and after the anchor are all known (the overlap window at
 // the start of a poll, the anchor's second after a re-anchor), it does not

@@ -30,9 +30,10 @@ const (
 // ok true, tracked in the input's tracker with the cursor after the page;
 // or ok false when the page produced no batch (the walk repositioned, or
 // replaced itself: the keyset walk falls back to the offset walk when
-// authentik ignores its bound). An error leaves the walk where it was, to
-// be stepped again after the input's poll backoff. When a walk finishes,
-// its last step's tracking ends it (the input's walk is nil again).
+// authentik ignores its bound). After an error the input steps the same
+// walk again once its poll backoff has passed: a step emits nothing and
+// tracks no cursor before it succeeds. When a walk finishes, its last
+// step's tracking ends it (the input's walk is nil again).
 type eventWalk interface {
 	step(ctx context.Context) (b agent.Batch, ok bool, err error)
 }
