@@ -2,6 +2,8 @@ package authentik
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/url"
 	"strings"
 	"testing"
@@ -30,13 +32,18 @@ func tlsList(t *testing.T, srvURL string, tlsCfg TLSConfig) error {
 // TestCAFile: authentik.tls.ca_file makes authentik behind a private CA
 // trusted, and means what output.elasticsearch.tls.ca_file means: the CAs
 // to trust instead of the system's, so an authentik another CA signed is
-// refused as a configuration mistake naming the key (internal/httpx tests
+// refused as a configuration mistake naming the key; ca_fingerprint pins
+// the server's certificate instead (internal/httpx tests
 // that the system's CAs are replaced, not added to).
 func TestCAFile(t *testing.T) {
 	private, other := pkitest.NewCA(t, "private"), pkitest.NewCA(t, "other")
 	srv := private.Server(t, newFakeEvents(5), nil)
 	if err := tlsList(t, srv.URL, TLSConfig{CAFile: private.WriteCA(t)}); err != nil {
 		t.Errorf("with authentik.tls.ca_file: %v", err)
+	}
+	sum := sha256.Sum256(srv.Certificate().Raw)
+	if err := tlsList(t, srv.URL, TLSConfig{CAFingerprint: hex.EncodeToString(sum[:])}); err != nil {
+		t.Errorf("with authentik.tls.ca_fingerprint: %v", err)
 	}
 	err := tlsList(t, srv.URL, TLSConfig{CAFile: other.WriteCA(t)})
 	if !agent.IsMisconfigured(err) || !strings.Contains(err.Error(), "authentik.tls.ca_file") {
