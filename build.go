@@ -11,6 +11,7 @@ import (
 	"akship/agent/telemetry"
 	"akship/agent/tracer"
 	"akship/inputs/authentik"
+	"akship/internal/backoff"
 	"akship/outputs/elasticsearch"
 	"akship/outputs/file"
 	"akship/processors/mapping"
@@ -90,7 +91,7 @@ func assemble(cfg *Config, opts runOptions) (*assembly, error) {
 	a.pipeline = &agent.Pipeline{
 		Output: out, OutputName: name, DeadLetter: a.dlq, Metrics: opts.Metrics,
 		Log: opts.Log.With("component", "pipeline"), Workers: cfg.Pipeline.Workers,
-		Retry:           agent.Backoff{Initial: cfg.Pipeline.RetryInitial, Max: cfg.Pipeline.RetryMax},
+		Retry:           backoff.Policy{Initial: cfg.Pipeline.RetryInitial, Max: cfg.Pipeline.RetryMax},
 		ShutdownTimeout: cfg.Pipeline.ShutdownTimeout,
 	}
 	if opts.Once {

@@ -103,27 +103,6 @@ func TestWriteNetworkErrorIsRetryable(t *testing.T) {
 	}
 }
 
-func TestRetryAfterParsing(t *testing.T) {
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	tests := []struct {
-		in     string
-		want   time.Duration
-		wantOK bool
-	}{
-		{"", 0, false},
-		{"3", 3 * time.Second, true},
-		{"Thu, 01 Jan 2026 00:00:10 GMT", 10 * time.Second, true},
-		{"Wed, 31 Dec 2025 23:00:00 GMT", 0, true},
-		{"soon", 0, false},
-	}
-	for _, tt := range tests {
-		got, ok := retryAfter(tt.in, now)
-		if got != tt.want || ok != tt.wantOK {
-			t.Errorf("retryAfter(%q) = %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.wantOK)
-		}
-	}
-}
-
 func TestAuthentication(t *testing.T) {
 	dir := t.TempDir()
 	keyFile := filepath.Join(dir, "api_key")
