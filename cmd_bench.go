@@ -12,7 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"akship/processors/geoip"
+	"akship/processors/mapping/geoip"
 )
 
 // benchSettings are the bench command's flags.

@@ -16,7 +16,7 @@ import (
 	"akship/agent"
 	"akship/inputs/authentik/simulator"
 	"akship/outputs/file"
-	"akship/processors/geoip"
+	"akship/processors/mapping/geoip"
 )
 
 // demoMarker marks a directory the demo created, so a later demo may clear

@@ -14,7 +14,7 @@ import (
 	"akship/agent"
 	"akship/inputs/authentik/simulator"
 	"akship/outputs/elasticsearch"
-	"akship/processors/geoip"
+	"akship/processors/mapping/geoip"
 	"akship/processors/mapping"
 )
 

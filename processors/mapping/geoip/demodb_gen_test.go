@@ -1,15 +1,32 @@
 package geoip
 
 import (
-	"errors"
+	"bytes"
+	"flag"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
+	"testing"
 
 	"github.com/maxmind/mmdbwriter"
 	"github.com/maxmind/mmdbwriter/mmdbtype"
 )
+
+// This file is the generator of the demo databases embedded by demo.go
+// (demodb/*.mmdb). It is a test file so that mmdbwriter stays out of the
+// akship binary. After changing demoNetworks, regenerate the files with
+//
+//	go generate ./processors/mapping/geoip/
+//
+// (go test -run TestDemoDatabasesAreGenerated -update .); the test fails
+// while the embedded files differ from what the generator produces.
+
+var update = flag.Bool("update", false, "rewrite demodb/*.mmdb from the generator")
+
+// demoBuildEpoch is the build time recorded in the demo databases'
+// metadata: fixed, so that generating them twice gives the same bytes.
+const demoBuildEpoch = 1767225600 // 2026-01-01T00:00:00Z
 
 // demoNetwork is one address range of the simulator with where it is and
 // who announces it, close to the real-world data for those ranges.
@@ -39,55 +56,62 @@ var demoNetworks = []demoNetwork{
 		[2]string{}, "", 62.0, 10.0, 29695, "Altibox AS"},
 }
 
-// WriteDemoDatabases writes a small City and a small ASN database covering
-// the simulator's address ranges into dir (created if needed) and returns
-// their paths. The demo uses them so it needs no MaxMind download.
-func WriteDemoDatabases(dir string) (city, asn string, err error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", "", fmt.Errorf("creating %s failed: %w", dir, err)
+// TestDemoDatabasesAreGenerated: the embedded demo databases are exactly
+// what the generator below produces from demoNetworks; with -update it
+// writes them.
+func TestDemoDatabasesAreGenerated(t *testing.T) {
+	for name, data := range map[string]func(demoNetwork) mmdbtype.Map{demoCityFile: cityData, demoASNFile: asnData} {
+		dbType := "GeoLite2-City"
+		if name == demoASNFile {
+			dbType = "GeoLite2-ASN"
+		}
+		want, err := generateDemo(dbType, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join("demodb", name)
+		if *update {
+			if err := os.WriteFile(path, want, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := demoDatabases.ReadFile("demodb/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) && !*update {
+			t.Errorf("%s differs from what the generator produces (%d bytes, generated %d): run go generate ./processors/mapping/geoip/",
+				path, len(got), len(want))
+		}
 	}
-	city = filepath.Join(dir, "akship-demo-City.mmdb")
-	asn = filepath.Join(dir, "akship-demo-ASN.mmdb")
-	if err := writeDemo(city, "GeoLite2-City", cityData); err != nil {
-		return "", "", err
-	}
-	if err := writeDemo(asn, "GeoLite2-ASN", asnData); err != nil {
-		return "", "", err
-	}
-	return city, asn, nil
 }
 
-func writeDemo(path, dbType string, data func(demoNetwork) mmdbtype.Map) error {
+// generateDemo builds the database of type dbType over demoNetworks.
+func generateDemo(dbType string, data func(demoNetwork) mmdbtype.Map) ([]byte, error) {
 	tree, err := mmdbwriter.New(mmdbwriter.Options{
+		BuildEpoch:   demoBuildEpoch,
 		DatabaseType: dbType,
 		Description:  map[string]string{"en": "akship demo database for the simulator's address ranges"},
 		Languages:    []string{"en"},
 		RecordSize:   24,
 	})
 	if err != nil {
-		return fmt.Errorf("creating %s failed: %w", dbType, err)
+		return nil, fmt.Errorf("creating %s failed: %w", dbType, err)
 	}
 	for _, n := range demoNetworks {
 		_, network, err := net.ParseCIDR(n.cidr)
 		if err != nil {
-			return fmt.Errorf("demo network %s: %w", n.cidr, err)
+			return nil, fmt.Errorf("demo network %s: %w", n.cidr, err)
 		}
 		if err := tree.Insert(network, data(n)); err != nil {
-			return fmt.Errorf("inserting %s into %s failed: %w", n.cidr, dbType, err)
+			return nil, fmt.Errorf("inserting %s into %s failed: %w", n.cidr, dbType, err)
 		}
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("writing %s failed: %w", path, err)
+	var b bytes.Buffer
+	if _, err := tree.WriteTo(&b); err != nil {
+		return nil, err
 	}
-	_, err = tree.WriteTo(f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return errors.Join(fmt.Errorf("writing %s failed: %w", path, err), os.Remove(path))
-	}
-	return nil
+	return b.Bytes(), nil
 }
 
 func names(en string) mmdbtype.Map {
