@@ -8,8 +8,8 @@ import (
 	"os"
 	"sync/atomic"
 
+	"akship/internal/victorialogs"
 	"akship/outputs/elasticsearch/esdouble"
-	"akship/outputs/elasticsearch/victorialogs"
 )
 
 // startSink starts what the agent ships to — the Elasticsearch double, a

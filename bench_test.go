@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"akship/outputs/elasticsearch/victorialogs"
+	"akship/internal/victorialogs/victorialogstest"
 )
 
 // envTestAgent makes the test binary act as the akship command, so that
@@ -22,7 +22,7 @@ func TestMain(m *testing.M) {
 		os.Exit(runCLI(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 	}
 	// The VictoriaLogs tests (es_test.go) skip without the binary; say so.
-	os.Exit(victorialogs.Main(m))
+	os.Exit(victorialogstest.Main(m))
 }
 
 func benchTestSettings(t *testing.T) benchSettings {

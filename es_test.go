@@ -10,8 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"akship/internal/victorialogs/victorialogstest"
 	"akship/outputs/elasticsearch/esdouble"
-	"akship/outputs/elasticsearch/victorialogs"
+	"akship/outputs/elasticsearch/esdouble/esdoubletest"
 )
 
 // esConfig writes a configuration shipping the environment's simulator to
@@ -46,7 +47,7 @@ func TestRunOnceIntoElasticsearch(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipped in -short mode")
 	}
-	es := esdouble.Start(t)
+	es := esdoubletest.Start(t)
 	env := newTestEnv(t, 5000, 40, 6)
 	cfg := env.esConfig(t, "    hosts: ["+es.URL+"]")
 	if code, _, stderr := run(t, "run", "--once", "-c", cfg); code != 0 {
@@ -101,7 +102,7 @@ func TestRunOnceIntoElasticsearchWithFaults(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipped in -short mode")
 	}
-	es := esdouble.Start(t)
+	es := esdoubletest.Start(t)
 	es.Double.SetFaults(esdouble.Faults{Seed: 11, ItemRejectRate: 0.05, RequestErrorRate: 0.03})
 	env := newTestEnv(t, 5000, 40, 6)
 	cfg := env.esConfig(t, "    hosts: ["+es.URL+"]\n    bulk_max_docs: 50")
@@ -127,7 +128,7 @@ func TestRunOnceIntoVictoriaLogs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipped in -short mode")
 	}
-	vl := victorialogs.Start(t)
+	vl := victorialogstest.Start(t)
 	env := newTestEnv(t, 3000, 40, 6)
 	cfg := env.esConfig(t, `    hosts: [`+vl.ElasticsearchURL()+`]
     headers:
@@ -154,7 +155,7 @@ func TestRunOnceIntoVictoriaLogs(t *testing.T) {
 }
 
 func TestSetupDryRunAndInstall(t *testing.T) {
-	es := esdouble.Start(t)
+	es := esdoubletest.Start(t)
 	env := newTestEnv(t, 1, 1, 1)
 	cfg := env.esConfig(t, "    hosts: ["+es.URL+"]")
 	code, out, stderr := run(t, "setup", "--dry-run", "-c", cfg)

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"akship/outputs/elasticsearch/esdouble"
+	"akship/outputs/elasticsearch/esdouble/esdoubletest"
 )
 
 // sharedFieldsDir is the field definitions of ECS and Elastic's authentik
@@ -39,7 +39,7 @@ func TestEveryDocumentIndexable(t *testing.T) {
 	fields := sharedFieldsDir(t)
 	for _, mode := range []string{"akship-templates", "integration-mappings"} {
 		t.Run(mode, func(t *testing.T) {
-			es := esdouble.Start(t)
+			es := esdoubletest.Start(t)
 			env := newTestEnv(t, 20000, 300, 40)
 			cfg := env.esConfig(t, "    hosts: ["+es.URL+"]")
 			if mode == "akship-templates" {
@@ -76,7 +76,7 @@ func TestEveryDocumentIndexable(t *testing.T) {
 
 // shipConformance maps the conformance records with akship map and sends
 // the documents to the double with create actions.
-func shipConformance(t *testing.T, es *esdouble.Server) {
+func shipConformance(t *testing.T, es *esdoubletest.Server) {
 	t.Helper()
 	for _, ds := range []string{"event", "user", "group"} {
 		in, err := os.ReadFile(filepath.Join("..", "shared", "conformance", ds+".log"))

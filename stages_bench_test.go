@@ -14,8 +14,8 @@ import (
 	"akship/agent"
 	"akship/inputs/authentik/simulator"
 	"akship/outputs/elasticsearch"
-	"akship/processors/mapping/geoip"
 	"akship/processors/mapping"
+	"akship/processors/mapping/geoip"
 )
 
 // stageRecords returns n event records as the simulator serves them.

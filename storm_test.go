@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"akship/outputs/elasticsearch/esdouble"
+	"akship/outputs/elasticsearch/esdouble/esdoubletest"
 )
 
 // TestRefusingDestinationIsNotStormed runs akship against a server that
@@ -26,7 +27,7 @@ func TestRefusingDestinationIsNotStormed(t *testing.T) {
 	// documents on the shared test machine) small against the backoff; at
 	// 60 it would stand for 6-15 real seconds per request.
 	const scale = 6
-	es := esdouble.Start(t)
+	es := esdoubletest.Start(t)
 	es.SetFaults(esdouble.Faults{BadRequest: "request [/_bulk] contains unrecognized parameter: [refresh_interval]"})
 	env := newTestEnv(t, 5000, 40, 6)
 	cfg := env.esConfig(t, "    hosts: ["+es.URL+"]")

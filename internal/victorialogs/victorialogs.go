@@ -1,6 +1,9 @@
-// Package victorialogs starts and stops a real VictoriaLogs server for
-// tests and benchmarks: the integration test of the Elasticsearch output,
-// its benchmarks and the reliability suite share it.
+// Package victorialogs starts and stops a real VictoriaLogs server, a
+// second implementation of the Elasticsearch bulk protocol: akship bench
+// --victorialogs ships into one, and the tests (through victorialogstest,
+// which adds what needs package testing) ship into one too: the
+// integration tests of the Elasticsearch output, its benchmarks, the
+// end-to-end tests and the reliability suite.
 //
 // The binary is found through $AKSHIP_VICTORIALOGS or at
 // $(go env GOPATH)/bin/victoria-logs, where
@@ -27,7 +30,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"testing"
 	"time"
 )
 
@@ -68,34 +70,6 @@ type Server struct {
 	LogFile string
 	cmd     *exec.Cmd
 	done    chan struct{}
-}
-
-// Start starts VictoriaLogs for a test, with its data in a temporary
-// directory, and stops it when the test ends. Without the binary the test
-// is skipped with a message saying how to install it (or fails when
-// AKSHIP_REQUIRE_VICTORIALOGS=1).
-func Start(tb testing.TB) *Server {
-	tb.Helper()
-	bin, err := Binary()
-	if err != nil {
-		msg := fmt.Sprintf("VictoriaLogs binary not found (%v); install it with `%s` or set %s",
-			err, InstallHint, EnvBinary)
-		if os.Getenv(EnvRequire) == "1" {
-			tb.Fatal(msg)
-		}
-		noteSkip(tb.Name(), msg)
-		tb.Skip("SKIPPING: " + msg)
-	}
-	s, err := StartBinary(bin, tb.TempDir())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		if err := s.Stop(); err != nil {
-			tb.Logf("stopping VictoriaLogs: %v", err)
-		}
-	})
-	return s
 }
 
 // StartBinary starts bin on a free loopback port with its storage in dir
