@@ -49,7 +49,7 @@ func TestBench(t *testing.T) {
 		regexp.MustCompile(`(?m)^\s+mapped\s+1200\s.*\s[3-9]\s+[0-9.]+\s*$`),
 		regexp.MustCompile(`(?m)^\s+null \(unmapped\)\s+1200\s`),
 		regexp.MustCompile(`mapped/null \(events per CPU-second\): [0-9.]+`),
-		regexp.MustCompile(`incremental poll after 100 new Events: 1 requests`),
+		regexp.MustCompile(`incremental poll after 100 new events: 1 requests`),
 	} {
 		if !want.MatchString(out.String()) {
 			t.Errorf("output does not match %s", want)

@@ -76,12 +76,12 @@ func (e *benchEnv) close() {
 
 // measure runs "akship run --once" and counts the requests it made to the
 // events endpoint and the bytes it sent to the sink. n is the number of
-// events the run is expected to ship (for the rates); profile names the
-// profiles of the run when --profile is given.
-func (e *benchEnv) measure(ctx context.Context, label, profile string, n int) (benchResult, error) {
+// events the run is expected to ship (for the rates); profName names the
+// profiles of the run when --profName is given.
+func (e *benchEnv) measure(ctx context.Context, label, profName string, n int) (benchResult, error) {
 	before := e.sim.Stats().Requests.Events
 	sentBefore, servedBefore := e.sent.Load(), e.served.Load()
-	r, err := runAgent(ctx, e.s.Agent, e.cfgPath, e.unmapped, profileEnv(e.s.ProfileDir, profile))
+	r, err := runAgent(ctx, e.s.Agent, e.cfgPath, e.unmapped, profileEnv(e.s.ProfileDir, profName))
 	r.name, r.events = label, n
 	r.requests = e.sim.Stats().Requests.Events - before
 	r.bytesSent = e.sent.Load() - sentBefore
@@ -97,15 +97,15 @@ func benchOnce(ctx context.Context, s Settings, events int, dir string, unmapped
 		return backfill, incremental, err
 	}
 	defer e.close()
-	label, profile := "mapped", "mapped"
+	label, profName := "mapped", "mapped"
 	if unmapped {
-		label, profile = "null (unmapped)", "null"
+		label, profName = "null (unmapped)", "null"
 	}
-	if backfill, err = e.measure(ctx, label, profile, events); err != nil {
+	if backfill, err = e.measure(ctx, label, profName, events); err != nil {
 		return backfill, incremental, err
 	}
 	e.sim.InsertEvents(s.NewEvents)
-	incremental, err = e.measure(ctx, "incremental", profile+"-incremental", s.NewEvents)
+	incremental, err = e.measure(ctx, "incremental", profName+"-incremental", s.NewEvents)
 	return backfill, incremental, err
 }
 

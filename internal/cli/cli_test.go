@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -108,10 +109,9 @@ func TestShortOrSchemePrefixedTokenRefused(t *testing.T) {
 // TestMapReadsAnAPIPage: the response of a list request, saved as it comes,
 // is mapped record by record.
 func TestMapReadsAnAPIPage(t *testing.T) {
-	page := `{"pagination":{"next":0,"count":2},"results":[{"pk":1,"username":"a","groups_obj":[]},` +
-		`{"pk":2,"username":"b","groups_obj":[]}]}`
+	page := fixture(t, "api", "users-page.json")
 	var out, errOut strings.Builder
-	if code := runMap([]string{"--dataset", "user"}, strings.NewReader(page), &out, &errOut); code != 0 {
+	if code := runMap([]string{"--dataset", "user"}, bytes.NewReader(page), &out, &errOut); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
 	if n := strings.Count(out.String(), "\n"); n != 2 || !strings.Contains(out.String(), `"name":"b"`) {

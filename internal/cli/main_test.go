@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -50,27 +49,41 @@ func serveTestEnv(t *testing.T, sim *simulator.Simulator, h http.Handler) *testE
 	return env
 }
 
-// writeConfig writes a configuration for the environment plus extra
+// writeConfig writes the environment's configuration, the fixture
+// testdata/config/good/file-output.yml (authentik, output and state from
+// AKSHIP_TEST_URL, AKSHIP_TEST_TOKEN and AKSHIP_TEST_DIR), plus extra
 // top-level YAML and extra keys of the authentik section.
 func (e *testEnv) writeConfig(t *testing.T, extra, authentikExtra string) string {
 	t.Helper()
-	cfg := fmt.Sprintf(`authentik:
-  url: %s
-  token: ${AKSHIP_TEST_TOKEN}
-%soutput:
-  file:
-    path: %s
-state:
-  path: %s
-logging:
-  format: json
-%s`, e.url, authentikExtra, filepath.Join(e.dir, "out"), filepath.Join(e.dir, "state"), extra)
+	base := string(fixture(t, "config", "good", "file-output.yml"))
+	const tokenLine = "  token: ${AKSHIP_TEST_TOKEN}\n"
+	if !strings.Contains(base, tokenLine) {
+		t.Fatalf("file-output.yml lacks %q", tokenLine)
+	}
+	cfg := strings.Replace(base, tokenLine, tokenLine+authentikExtra, 1) + extra
 	p := filepath.Join(e.dir, "akship.yml")
 	if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	t.Setenv("AKSHIP_TEST_URL", e.url)
+	t.Setenv("AKSHIP_TEST_DIR", e.dir)
 	t.Setenv("AKSHIP_TEST_TOKEN", testToken)
 	return p
+}
+
+// fixture reads a file of the repository's testdata directory.
+func fixture(t *testing.T, path ...string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(fixturePath(path...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// fixturePath is the path of a file of the repository's testdata directory.
+func fixturePath(path ...string) string {
+	return filepath.Join(append([]string{moduleRoot, "testdata"}, path...)...)
 }
 
 // run runs the CLI and returns exit code, stdout and stderr.
@@ -194,30 +207,24 @@ func TestValidate(t *testing.T) {
 	if code, out, errOut := run(t, "validate", "-c", filepath.Join(moduleRoot, "config.example.yml")); code != 0 {
 		t.Fatalf("config.example.yml is invalid (%d): %s %s", code, out, errOut)
 	}
-	dir := t.TempDir()
+	// The bad configurations are testdata/config/bad/<file>; "bad.yml" in
+	// a wanted message stands for the file's path.
 	tests := []struct {
-		name, yaml string
-		want       []string
+		file string
+		want []string
 	}{
-		{"unknown key", "authentik:\n  url: http://a\n  token: x\n  tokn: y\noutput:\n  file:\n    path: o\n",
-			[]string{"bad.yml:4:3: authentik.tokn: unknown key (did you mean \"token\"?)"}},
-		{"wrong type", "authentik:\n  url: http://a\n  token: x\ninputs:\n  events:\n    interval: often\noutput:\n  file:\n    path: o\n",
-			[]string{"bad.yml:6:15: inputs.events.interval: \"often\" is not a duration"}},
-		{"missing token and output", "authentik:\n  url: http://a\n",
-			[]string{"authentik.token: is required", "output: configure exactly one output"}},
-		{"bad url and page size", "authentik:\n  url: ftp://a\n  token: x\ninputs:\n  users:\n    page_size: 0\noutput:\n  file:\n    path: o\n",
-			[]string{"bad.yml:2:8: authentik.url: \"ftp://a\" is not an http(s) URL", "bad.yml:6:16: inputs.users.page_size: must be between"}},
-		{"unset variable", "authentik:\n  url: http://a\n  token: ${NOPE_NOT_SET}\noutput:\n  file:\n    path: o\n",
-			[]string{"bad.yml:3:10: authentik.token: environment variable NOPE_NOT_SET is not set"}},
-		{"empty", "", []string{"bad.yml: the configuration is empty"}},
-		{"not yaml", "authentik: [\n", []string{"bad.yml: invalid YAML"}},
+		{"unknown-key.yml", []string{"bad.yml:4:3: authentik.tokn: unknown key (did you mean \"token\"?)"}},
+		{"wrong-type.yml", []string{"bad.yml:6:15: inputs.events.interval: \"often\" is not a duration"}},
+		{"missing-token-and-output.yml", []string{"authentik.token: is required", "output: configure exactly one output"}},
+		{"bad-url-and-page-size.yml", []string{"bad.yml:2:8: authentik.url: \"ftp://a\" is not an http(s) URL",
+			"bad.yml:6:16: inputs.users.page_size: must be between"}},
+		{"unset-variable.yml", []string{"bad.yml:3:10: authentik.token: environment variable NOPE_NOT_SET is not set"}},
+		{"empty.yml", []string{"bad.yml: the configuration is empty"}},
+		{"not-yaml.yml", []string{"bad.yml: invalid YAML"}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p := filepath.Join(dir, "bad.yml")
-			if err := os.WriteFile(p, []byte(tt.yaml), 0o600); err != nil {
-				t.Fatal(err)
-			}
+		t.Run(strings.TrimSuffix(tt.file, ".yml"), func(t *testing.T) {
+			p := fixturePath("config", "bad", tt.file)
 			code, _, errOut := run(t, "validate", "-c", p)
 			if code == 0 {
 				t.Fatal("validate accepted a bad configuration")
@@ -231,8 +238,8 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-// moduleRoot is the repository, two levels up: config.example.yml and
-// README.md are there, and ../shared beside it.
+// moduleRoot is the repository, two levels up: config.example.yml,
+// README.md and testdata/ are there, and ../shared beside it.
 var moduleRoot = filepath.Join("..", "..")
 
 // TestMain runs the tests and says loudly when the VictoriaLogs ones

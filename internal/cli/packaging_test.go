@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,8 +31,8 @@ func TestReadmeInstanceExample(t *testing.T) {
 		t.Fatalf("validate: exit %d: %s%s", code, out, errOut)
 	}
 	var out, errOut strings.Builder
-	rec := `{"pk":"3f1b","action":"login","app":"authentik.events","created":"2026-01-01T00:00:00Z","context":{}}`
-	if code := runMap([]string{"--dataset", "event", "-c", p}, strings.NewReader(rec), &out, &errOut); code != 0 ||
+	rec := fixture(t, "api", "event-login.json")
+	if code := runMap([]string{"--dataset", "event", "-c", p}, bytes.NewReader(rec), &out, &errOut); code != 0 ||
 		!strings.Contains(out.String(), `"labels":{"authentik_instance":"eu"}`) {
 		t.Errorf("map with the example: exit %d, %s %s", code, out.String(), errOut.String())
 	}
