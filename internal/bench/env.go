@@ -77,7 +77,7 @@ func (e *benchEnv) close() {
 // measure runs "akship run --once" and counts the requests it made to the
 // events endpoint and the bytes it sent to the sink. n is the number of
 // events the run is expected to ship (for the rates); profName names the
-// profiles of the run when --profName is given.
+// profiles of the run when --profile is given.
 func (e *benchEnv) measure(ctx context.Context, label, profName string, n int) (benchResult, error) {
 	before := e.sim.Stats().Requests.Events
 	sentBefore, servedBefore := e.sent.Load(), e.served.Load()
