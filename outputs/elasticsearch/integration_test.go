@@ -9,7 +9,8 @@ import (
 	"time"
 
 	"akship/agent"
-	"akship/outputs/elasticsearch/victorialogs"
+	"akship/internal/victorialogs"
+	"akship/internal/victorialogs/victorialogstest"
 )
 
 // victoriaLogsConfig points the output at VictoriaLogs's Elasticsearch
@@ -29,7 +30,7 @@ func TestVictoriaLogsIntegration(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test against a real VictoriaLogs: skipped with -short")
 	}
-	vl := victorialogs.Start(t)
+	vl := victorialogstest.Start(t)
 	o, _, _ := startOutput(t, victoriaLogsConfig(vl))
 	want := map[agent.Dataset]int{agent.DatasetEvent: 3000, agent.DatasetUser: 40, agent.DatasetGroup: 6}
 	var batches [][]*agent.Event
@@ -99,7 +100,7 @@ func TestVictoriaLogsProbe(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test against a real VictoriaLogs: skipped with -short")
 	}
-	vl := victorialogs.Start(t)
+	vl := victorialogstest.Start(t)
 	ok, err := New(victoriaLogsConfig(vl), nil, nil)
 	if err != nil {
 		t.Fatal(err)

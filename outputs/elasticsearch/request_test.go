@@ -20,6 +20,7 @@ import (
 
 	"akship/agent"
 	"akship/outputs/elasticsearch/esdouble"
+	"akship/outputs/elasticsearch/esdouble/esdoubletest"
 )
 
 // statusServer answers GET / like Elasticsearch and every bulk request
@@ -94,7 +95,7 @@ func TestWriteRequestLevelErrors(t *testing.T) {
 }
 
 func TestWriteNetworkErrorIsRetryable(t *testing.T) {
-	srv := esdouble.Start(t)
+	srv := esdoubletest.Start(t)
 	o, _, _ := startOutput(t, testConfig(srv.URL))
 	srv.Close()
 	err := o.Write(context.Background(), testEvents(agent.DatasetEvent, "e", 2))
@@ -124,7 +125,7 @@ func TestAuthentication(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := esdouble.Start(t)
+			srv := esdoubletest.Start(t)
 			srv.SetAuth(tt.want)
 			cfg := testConfig(srv.URL)
 			tt.set(&cfg)
@@ -144,7 +145,7 @@ func TestSecretsStayOutOfErrorsAndLogs(t *testing.T) {
 		func(c *Config) { c.BearerToken = "b34rer-tok" },
 	}
 	for _, set := range configs {
-		srv := esdouble.Start(t)
+		srv := esdoubletest.Start(t)
 		srv.SetAuth("ApiKey something-else")
 		cfg := testConfig(srv.URL)
 		set(&cfg)
@@ -254,7 +255,7 @@ func TestWriteIsolatesARejectedDocument(t *testing.T) {
 }
 
 func TestWriteRejectsUnencodableDocument(t *testing.T) {
-	srv := esdouble.Start(t)
+	srv := esdoubletest.Start(t)
 	o, _, _ := startOutput(t, testConfig(srv.URL))
 	events := testEvents(agent.DatasetEvent, "e", 3)
 	events[1].Fields["score"] = math.NaN()
@@ -269,10 +270,10 @@ func TestWriteRejectsUnencodableDocument(t *testing.T) {
 }
 
 func TestWriteFailsOverToTheNextHost(t *testing.T) {
-	dead := esdouble.Start(t)
+	dead := esdoubletest.Start(t)
 	deadURL := dead.URL
 	dead.Close()
-	alive := esdouble.Start(t)
+	alive := esdoubletest.Start(t)
 	cfg := testConfig(deadURL)
 	cfg.Hosts = append(cfg.Hosts, alive.URL)
 	o, _, _ := startOutput(t, cfg)
@@ -292,7 +293,7 @@ func TestWriteFailsOverToTheNextHost(t *testing.T) {
 // Write fails retryably with the server's reason, and each call (one per
 // backoff step) sends one request at most.
 func TestWriteRequestLevel400IsRetryable(t *testing.T) {
-	srv := esdouble.Start(t)
+	srv := esdoubletest.Start(t)
 	const reason = "request [/_bulk] contains unrecognized parameter: [refresh_interval]"
 	cfg := testConfig(srv.URL)
 	cfg.BulkMaxDocs = 4 // several chunks

@@ -11,11 +11,11 @@ import (
 	"testing"
 
 	"akship/agent"
-	"akship/outputs/elasticsearch/esdouble"
+	"akship/outputs/elasticsearch/esdouble/esdoubletest"
 )
 
 func TestSetupInstallsTemplates(t *testing.T) {
-	srv := esdouble.Start(t)
+	srv := esdoubletest.Start(t)
 	cfg := testConfig(srv.URL)
 	cfg.ILM.Retention = "90d"
 	var out bytes.Buffer

@@ -13,10 +13,11 @@ import (
 	"akship/agent"
 	"akship/internal/httpx/pkitest"
 	"akship/outputs/elasticsearch/esdouble"
+	"akship/outputs/elasticsearch/esdouble/esdoubletest"
 )
 
 func TestTLS(t *testing.T) {
-	srv := esdouble.StartTLS(t)
+	srv := esdoubletest.StartTLS(t)
 	cert := srv.HTTP.Certificate()
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
 	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}), 0o600); err != nil {

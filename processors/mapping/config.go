@@ -7,8 +7,8 @@ import (
 
 	"akship/agent"
 	"akship/agent/config"
-	"akship/processors/geoip"
-	"akship/processors/useragent"
+	"akship/processors/mapping/geoip"
+	"akship/processors/mapping/useragent"
 )
 
 // Config is the processors section of akship's configuration: the

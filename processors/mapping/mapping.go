@@ -14,8 +14,8 @@ import (
 	"github.com/google/cel-go/common/types/ref"
 
 	"akship/agent"
-	"akship/processors/geoip"
-	"akship/processors/useragent"
+	"akship/processors/mapping/geoip"
+	"akship/processors/mapping/useragent"
 )
 
 // ErrEvaluation is wrapped by the errors of records whose program failed
