@@ -57,3 +57,8 @@ require (
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20240826202546-f6391c0de4c7 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )
+
+// uap-go's parser asks for golang-lru v1.0.2, whose non-test testing.go
+// links package testing into the binary; v0.5.4 has the same ARC cache API
+// without it (packaging/deps_test.go checks the binary links no testing).
+replace github.com/hashicorp/golang-lru => github.com/hashicorp/golang-lru v0.5.4

@@ -10,19 +10,18 @@
 //	akship validate -c akship.yml       check a configuration (--connect: and reachability)
 //	akship setup -c akship.yml          install Elasticsearch templates and lifecycle policy
 //	akship map --dataset event < in     map raw records to ECS documents, one per line
+//	akship bench [flags]                measure a full backfill against the simulator
 //	akship healthcheck -c akship.yml    exit 0 when the running akship's /healthz answers 200
 //	akship version, akship --version    print version and commit
 //	akship help COMMAND                 the flags of a command (also: akship COMMAND -h)
+//
+// The commands live in internal/cli; this file only stamps the version.
 package main
 
 import (
-	"context"
-	"fmt"
-	"io"
 	"os"
-	"runtime"
-	"runtime/debug"
-	"sort"
+
+	"akship/internal/cli"
 )
 
 // version and commit are set at build time (packaging/build.sh):
@@ -36,121 +35,6 @@ var (
 	commit  = ""
 )
 
-// command is one subcommand: it parses its own flags from args and returns
-// the process exit code.
-type command struct {
-	summary string
-	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) int
-}
-
-// commands lists the subcommands. It is filled in init to let commands
-// refer to it (help).
-var commands map[string]command
-
-func init() {
-	commands = map[string]command{
-		"run":         {"collect from authentik and ship (daemon, or --once until caught up)", cmdRun},
-		"demo":        {"run the full pipeline against a built-in authentik simulator", cmdDemo},
-		"simulate":    {"serve the authentik API simulator", cmdSimulate},
-		"validate":    {"check a configuration file (--connect also checks reachability)", cmdValidate},
-		"version":     {"print version, commit and Go version", cmdVersion},
-		"setup":       {"install the Elasticsearch index templates and lifecycle policy", cmdSetup},
-		"map":         {"map raw authentik records or API pages (stdin) to ECS documents (stdout)", cmdMap},
-		"bench":       {"measure a full backfill (mapped and unmapped) against the simulator", cmdBench},
-		"healthcheck": {"ask a running akship's /healthz (the container image's health check)", cmdHealthcheck},
-	}
-}
-
 func main() {
-	ctx, stop := notifyContext(context.Background())
-	code := runCLI(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
-}
-
-// runCLI dispatches to a subcommand and returns the exit code.
-func runCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		usage(stderr)
-		return exitUsage
-	}
-	switch args[0] {
-	case "-h", "-help", "--help":
-		usage(stdout)
-		return 0
-	case "-version", "--version", "-V":
-		return cmdVersion(ctx, nil, stdout, stderr)
-	case "help":
-		return help(ctx, args[1:], stdout, stderr)
-	}
-	cmd, ok := commands[args[0]]
-	if !ok {
-		fmt.Fprintf(stderr, "akship: unknown command %q\n\n", args[0])
-		usage(stderr)
-		return exitUsage
-	}
-	return cmd.run(ctx, args[1:], stdout, stderr)
-}
-
-// help prints the usage of the command named in args (all flags), or the
-// list of commands.
-func help(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		usage(stdout)
-		return 0
-	}
-	cmd, ok := commands[args[0]]
-	if !ok || args[0] == "version" {
-		if ok {
-			fmt.Fprintf(stdout, "Usage: akship version (or akship --version)\n\n%s.\n", commands["version"].summary)
-			return 0
-		}
-		fmt.Fprintf(stderr, "akship help: unknown command %q\n\n", args[0])
-		usage(stderr)
-		return exitUsage
-	}
-	return cmd.run(ctx, []string{"-h"}, stdout, stderr)
-}
-
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "akship ships authentik's audit trail to Elasticsearch as ECS documents.")
-	fmt.Fprintln(w, "\nUsage: akship <command> [flags]\n\nCommands:")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-12s %s\n", n, commands[n].summary)
-	}
-	fmt.Fprintln(w, "\nRun 'akship help <command>' (or 'akship <command> -h') for the flags of a command,")
-	fmt.Fprintln(w, "'akship --version' for the version.")
-}
-
-func cmdVersion(_ context.Context, _ []string, stdout, _ io.Writer) int {
-	fmt.Fprintf(stdout, "akship %s\ncommit %s\n%s %s/%s\n", version, buildCommit(), runtime.Version(),
-		runtime.GOOS, runtime.GOARCH)
-	return 0
-}
-
-// buildCommit is the commit stamped with -X main.commit, else the one Go
-// recorded (with " (modified)" for uncommitted changes), else "unknown".
-func buildCommit() string {
-	if commit != "" {
-		return commit
-	}
-	rev, modified := "unknown", ""
-	if info, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range info.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				rev = s.Value
-			case "vcs.modified":
-				if s.Value == "true" {
-					modified = " (modified)"
-				}
-			}
-		}
-	}
-	return rev + modified
+	os.Exit(cli.Main(version, commit))
 }

@@ -4,46 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
+
+	"akship/internal/backoff"
 )
 
-// Backoff is the wait between delivery attempts: Initial, doubling up to
-// Max, with jitter so that many agents do not retry in step. A server's
-// Retry-After is honoured when it asks for longer (up to MaxRetryAfter).
-type Backoff struct {
-	Initial       time.Duration
-	Max           time.Duration
-	MaxRetryAfter time.Duration
-}
-
-func (b Backoff) withDefaults() Backoff {
-	if b.Initial <= 0 {
-		b.Initial = 250 * time.Millisecond
-	}
-	if b.Max <= 0 {
-		b.Max = 30 * time.Second
-	}
-	if b.MaxRetryAfter <= 0 {
-		b.MaxRetryAfter = 5 * time.Minute
-	}
-	return b
-}
-
-// Delay returns the wait before retry number attempt (0-based) after err.
-func (b Backoff) Delay(attempt int, err error) time.Duration {
-	b = b.withDefaults()
-	d := b.Initial
-	for i := 0; i < attempt && d < b.Max; i++ {
-		d *= 2
-	}
-	d = min(d, b.Max)
-	// Equal jitter: half fixed, half random.
-	d = d/2 + rand.N(d/2+1)
-	if after, ok := RetryAfter(err); ok && after > d {
-		d = min(after, b.MaxRetryAfter)
-	}
-	return d
+// retryDelay is the wait before delivery retry number attempt (0-based)
+// after err: the pipeline's backoff, or the Retry-After err carries when
+// that is longer (see backoff.Policy).
+func retryDelay(p backoff.Policy, attempt int, err error) time.Duration {
+	after, _ := RetryAfter(err)
+	return p.Delay(attempt, after)
 }
 
 // deliver writes items until each is stored, dead-lettered, or abandoned
@@ -92,7 +63,7 @@ func (p *Pipeline) deliver(ctx context.Context, items []item) {
 			return
 		}
 		p.Metrics.OutputRetried.WithLabelValues(p.OutputName).Add(float64(len(items)))
-		delay := p.Retry.Delay(attempt, err)
+		delay := retryDelay(p.Retry, attempt, err)
 		p.logRetry(attempt, failingFor == 0, len(items), delay, time.Since(start), err)
 		select {
 		case <-p.after(delay):

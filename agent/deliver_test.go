@@ -10,10 +10,12 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"akship/internal/backoff"
 )
 
 func TestBackoffDelay(t *testing.T) {
-	b := Backoff{Initial: 100 * time.Millisecond, Max: time.Second, MaxRetryAfter: time.Minute}
+	b := backoff.Policy{Initial: 100 * time.Millisecond, Max: time.Second, MaxRetryAfter: time.Minute}
 	plain := errors.New("503")
 	tests := []struct {
 		name     string
@@ -35,13 +37,13 @@ func TestBackoffDelay(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for range 200 {
-				if d := b.Delay(tt.attempt, tt.err); d < tt.min || d > tt.max {
+				if d := retryDelay(b, tt.attempt, tt.err); d < tt.min || d > tt.max {
 					t.Fatalf("Delay(%d) = %v, want within [%v, %v]", tt.attempt, d, tt.min, tt.max)
 				}
 			}
 		})
 	}
-	if d := (Backoff{}).Delay(0, plain); d < 125*time.Millisecond || d > 250*time.Millisecond {
+	if d := retryDelay(backoff.Policy{}, 0, plain); d < 125*time.Millisecond || d > 250*time.Millisecond {
 		t.Errorf("default first delay = %v, want within [125ms, 250ms]", d)
 	}
 }

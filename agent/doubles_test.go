@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"akship/internal/backoff"
 )
 
 // The dataset labels these tests give their events, as the authentik input
@@ -271,7 +273,7 @@ func (f *fakeWait) get() []time.Duration {
 // newPipeline wires sources to out with small, test-friendly settings.
 func newPipeline(out Output, dlq DeadLetterQueue, srcs ...*testSource) *Pipeline {
 	p := &Pipeline{Output: out, Workers: 2, ShutdownTimeout: 10 * time.Second,
-		Retry: Backoff{Initial: time.Millisecond, Max: 4 * time.Millisecond}}
+		Retry: backoff.Policy{Initial: time.Millisecond, Max: 4 * time.Millisecond}}
 	if dlq != nil {
 		p.DeadLetter = dlq
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"akship/agent/telemetry"
+	"akship/internal/backoff"
 )
 
 // Source is an input with the processors its events go through.
@@ -42,7 +43,7 @@ type Pipeline struct {
 	// the number of CPUs).
 	Workers int
 	// Retry is the backoff between delivery attempts.
-	Retry Backoff
+	Retry backoff.Policy
 	// ShutdownTimeout bounds how long delivery of in-flight events may
 	// continue after the context is cancelled (default 30s). Events still
 	// undelivered then are abandoned unacknowledged: their cursor does not

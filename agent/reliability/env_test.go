@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"akship/inputs/authentik/simulator"
-	"akship/outputs/elasticsearch/esdouble"
+	"akship/outputs/elasticsearch/esdouble/esdoubletest"
 )
 
 // The data streams akship writes to with the default namespace.
@@ -206,7 +206,7 @@ func readTruth(t *testing.T, sim *simulator.Simulator, token string) *eventTruth
 }
 
 // startES starts an Elasticsearch double on a loopback port.
-func startES(t *testing.T) *esdouble.Server { return esdouble.Start(t) }
+func startES(t *testing.T) *esdoubletest.Server { return esdoubletest.Start(t) }
 
 // docEventID reads event.id from a stored document.
 func docEventID(src json.RawMessage) string {
@@ -227,7 +227,7 @@ type deliveryReport struct {
 // checkExactlyOnce checks that every pk in want is in the event stream,
 // under _id = pk = event.id, and that no event.id appears under two _ids.
 // With exact, documents other than want are errors too.
-func checkExactlyOnce(t *testing.T, es *esdouble.Server, want []string, exact bool) deliveryReport {
+func checkExactlyOnce(t *testing.T, es *esdoubletest.Server, want []string, exact bool) deliveryReport {
 	t.Helper()
 	docs := es.Docs(eventStream)
 	var r deliveryReport

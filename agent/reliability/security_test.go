@@ -17,6 +17,7 @@ import (
 
 	"akship/inputs/authentik/simulator"
 	"akship/outputs/elasticsearch/esdouble"
+	"akship/outputs/elasticsearch/esdouble/esdoubletest"
 )
 
 // writeCA writes a test server's certificate as PEM.
@@ -36,7 +37,7 @@ func TestTLSVerification(t *testing.T) {
 	t.Parallel() // not timing-sensitive: overlaps with the other quick tests
 	sim := startSim(t, simulator.Options{Events: 200, Users: 5, Groups: 2, Seed: 6})
 	t.Run("elasticsearch", func(t *testing.T) {
-		es := esdouble.StartTLS(t)
+		es := esdoubletest.StartTLS(t)
 		e := newEnv(t)
 		conf := baseConfig(sim.URL, es.URL, e.state)
 		code, stderr := runAkship(t, 2*time.Minute, e.vars, "run", "--once", "-c", conf.write(t, e.dir))

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"akship/outputs/elasticsearch/esdouble"
+	"akship/outputs/elasticsearch/esdouble/esdoubletest"
 )
 
 // The shapes of the state files (see agent/state and
@@ -89,7 +89,7 @@ func (c *eventsCursor) claims(created time.Time, pk string) bool {
 type cursorWatch struct {
 	dir   string
 	truth *eventTruth // nil: only the monotonic checks
-	es    *esdouble.Server
+	es    *esdoubletest.Server
 	// deadLetter, when set, is a dead-letter file whose events count as
 	// done too (acknowledged after being written there).
 	deadLetter string
@@ -110,7 +110,7 @@ type cursorWatch struct {
 
 // watchCursors starts watching stateDir. finish stops it and reports. An
 // optional dead-letter file path makes its events count as done too.
-func watchCursors(t *testing.T, stateDir string, truth *eventTruth, es *esdouble.Server, deadLetter ...string) *cursorWatch {
+func watchCursors(t *testing.T, stateDir string, truth *eventTruth, es *esdoubletest.Server, deadLetter ...string) *cursorWatch {
 	t.Helper()
 	w := &cursorWatch{dir: stateDir, truth: truth, es: es, last: map[string][]byte{},
 		lastSnap: map[string]snapshotCursor{}, have: map[string]bool{},

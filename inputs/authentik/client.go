@@ -2,17 +2,13 @@ package authentik
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -23,6 +19,8 @@ import (
 	"akship/agent"
 	"akship/agent/config"
 	"akship/agent/telemetry"
+	"akship/internal/backoff"
+	"akship/internal/httpx"
 )
 
 // maxPageBytes bounds the body read of one page (a page of 10,000 events
@@ -31,6 +29,13 @@ const maxPageBytes = 256 << 20
 
 // maxRetryAfter caps how long a Retry-After header can make the client wait.
 const maxRetryAfter = 10 * time.Minute
+
+// maxDetailBytes bounds the read of an error answer's text; maxDrainBytes
+// what else of it is read so the connection can be reused.
+const (
+	maxDetailBytes = 4096
+	maxDrainBytes  = 1 << 20
+)
 
 // ErrInvalidPage is authentik's 404 {"detail": "Invalid page."}: the page
 // number is past the end (the collection shrank during a walk).
@@ -97,14 +102,12 @@ func NewClient(cfg ClientConfig, opts ClientOptions) (*Client, error) {
 			return nil, fmt.Errorf("authentik.token_file: %w", err)
 		}
 	}
-	transport, err := newTransport(cfg.TLS)
+	tlsCfg, err := cfg.TLS.Build("authentik.tls")
 	if err != nil {
 		return nil, err
 	}
-	var rt http.RoundTripper = transport
-	if opts.WrapTransport != nil {
-		rt = opts.WrapTransport(rt)
-	}
+	transport := httpx.NewTransport(httpx.TransportOptions{TLS: tlsCfg, MaxIdleConns: 100, MaxIdleConnsPerHost: 4})
+	rt := httpx.Wrap(transport, opts.WrapTransport)
 	c := &Client{base: base, token: token, cfg: cfg, opts: opts, maxPage: maxPageBytes}
 	c.http = &retryablehttp.Client{
 		HTTPClient:   &http.Client{Timeout: cfg.Timeout, Transport: rt},
@@ -112,7 +115,7 @@ func NewClient(cfg ClientConfig, opts ClientOptions) (*Client, error) {
 		RetryWaitMax: cfg.BackoffMax,
 		RetryMax:     cfg.MaxRetries,
 		CheckRetry:   c.checkRetry,
-		Backoff:      backoff,
+		Backoff:      httpx.RetryWait(maxRetryAfter),
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
 	}
 	if cfg.TLS.Insecure {
@@ -121,35 +124,13 @@ func NewClient(cfg ClientConfig, opts ClientOptions) (*Client, error) {
 	return c, nil
 }
 
-func newTransport(cfg TLSConfig) (*http.Transport, error) {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = 4
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: cfg.Insecure} //nolint:gosec // opt-in
-	if cfg.CAFile != "" {
-		pem, err := os.ReadFile(cfg.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("authentik.tls.ca_file: %w", err)
-		}
-		pool, err := x509.SystemCertPool()
-		if err != nil || pool == nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("authentik.tls.ca_file: %s holds no PEM certificate", cfg.CAFile)
-		}
-		tc.RootCAs = pool
-	}
-	t.TLSClientConfig = tc
-	return t, nil
-}
-
 // List fetches one page of the collection at path (relative to /api/v3/,
 // e.g. "events/events/") with the query q. input labels the metrics.
 func (c *Client) List(ctx context.Context, input, path string, q url.Values) (*Page, error) {
 	var lastErr error
 	for attempt := 0; attempt <= c.cfg.MaxRetries; attempt++ {
 		if attempt > 0 {
-			wait := backoff(c.cfg.BackoffInitial, c.cfg.BackoffMax, attempt-1, nil)
+			wait := c.backoff().Delay(attempt-1, 0)
 			c.opts.Log.Warn("authentik sent an unreadable page; retrying", "input", input,
 				"retry_in", wait.Round(time.Millisecond), "error", lastErr)
 			select {
@@ -196,8 +177,8 @@ func (c *Client) get(ctx context.Context, input, path string, q url.Values) ([]b
 		if c.failing.CompareAndSwap(true, false) {
 			c.opts.Log.Info("authentik answers again", "input", input)
 		}
-		body, err := readBody(resp, c.maxPage)
-		if errors.Is(err, errPageTooLarge) {
+		body, err := httpx.ReadBody(resp, c.maxPage)
+		if errors.Is(err, httpx.ErrTooLarge) {
 			// Every retry would download it again to fail the same way.
 			return nil, agent.Permanent(fmt.Errorf("authentik %s: a page is larger than %s; lower "+
 				"inputs.%s.page_size", u.Path, byteSize(c.maxPage), input))
@@ -211,34 +192,6 @@ func (c *Client) get(ctx context.Context, input, path string, q url.Values) ([]b
 }
 
 type inputKey struct{}
-
-// errPageTooLarge means a response body is larger than the client accepts.
-var errPageTooLarge = errors.New("page too large")
-
-// readBody reads a response body of at most limit bytes into a buffer of
-// its exact size when the length is announced: the records of a page
-// share that buffer while they travel through the pipeline, so it should
-// hold no slack (io.ReadAll would also copy it several times as it grows).
-// A larger body is errPageTooLarge, found before reading when the length
-// is announced.
-func readBody(resp *http.Response, limit int64) ([]byte, error) {
-	n := resp.ContentLength
-	if n > limit {
-		return nil, errPageTooLarge
-	}
-	if n < 0 {
-		body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-		if err == nil && int64(len(body)) > limit {
-			err = errPageTooLarge
-		}
-		return body, err
-	}
-	body := make([]byte, n)
-	if _, err := io.ReadFull(resp.Body, body); err != nil {
-		return nil, err
-	}
-	return body, nil
-}
 
 // byteSize writes n in MiB when it is a whole number of them, else in bytes.
 func byteSize(n int64) string {
@@ -274,8 +227,8 @@ func (c *Client) statusError(resp *http.Response, path string) error {
 // readDetail extracts a short, token-free description from an error body:
 // DRF's {"detail": "..."} when present, else the start of the text.
 func readDetail(r io.Reader, token config.Secret) string {
-	b, _ := io.ReadAll(io.LimitReader(r, 4096))
-	_, _ = io.Copy(io.Discard, io.LimitReader(r, 1<<20)) // drain so the connection is reused
+	b := httpx.ReadPrefix(r, maxDetailBytes)
+	_, _ = io.Copy(io.Discard, io.LimitReader(r, maxDrainBytes)) // so the connection is reused
 	var drf struct {
 		Detail string `json:"detail"`
 	}
@@ -337,35 +290,12 @@ func redactErrOrNil(err error, token config.Secret) any {
 	return redactErr(err, token).Error()
 }
 
-// backoff waits exponentially longer with equal jitter, and at least as
-// long as a 429 or 503 response's Retry-After asks (capped).
-func backoff(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
-	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
-		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
-			return min(d, maxRetryAfter)
-		}
-	}
-	d := lo
-	for i := 0; i < attempt && d < hi; i++ {
-		d *= 2
-	}
-	d = min(d, hi)
-	return d/2 + rand.N(d/2+1)
-}
-
-// parseRetryAfter reads a Retry-After value: delay seconds or an HTTP date.
-func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second, true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0), true
-	}
-	return 0, false
+// backoff is the wait between retries of a request or of an unreadable
+// page: authentik.backoff_initial doubling up to authentik.backoff_max,
+// jittered, and at least a 429 or 503 answer's Retry-After (up to
+// maxRetryAfter).
+func (c *Client) backoff() backoff.Policy {
+	return backoff.Policy{Initial: c.cfg.BackoffInitial, Max: c.cfg.BackoffMax, MaxRetryAfter: maxRetryAfter}
 }
 
 // String describes the client without its token, so printing a Client (or

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"akship/agent/config"
+	"akship/internal/httpx"
 )
 
 // ClientConfig is the `authentik:` section: where authentik is and how to
@@ -36,18 +37,17 @@ type ClientConfig struct {
 	BackoffInitial time.Duration `yaml:"backoff_initial"`
 	BackoffMax     time.Duration `yaml:"backoff_max"`
 	// TLS configures certificate verification, which is always on unless
-	// Insecure is set.
+	// Insecure is set, and the client certificate.
 	TLS TLSConfig `yaml:"tls"`
 }
 
-// TLSConfig configures HTTPS to authentik.
-type TLSConfig struct {
-	// CAFile is a PEM bundle of CAs to trust in addition to the system ones.
-	CAFile string `yaml:"ca_file"`
-	// Insecure disables certificate verification. Never use it in
-	// production: the token would be sent to whoever answers.
-	Insecure bool `yaml:"insecure"`
-}
+// TLSConfig configures HTTPS to authentik: the same tls block as
+// output.elasticsearch's, with the same meaning (see httpx.TLSConfig):
+// ca_file replaces the system's CAs, cert_file/key_file present a client
+// certificate, ca_fingerprint pins a certificate of the chain, insecure
+// disables verification (never in production: the token would be sent to
+// whoever answers).
+type TLSConfig = httpx.TLSConfig
 
 // DefaultClientConfig returns the client defaults.
 func DefaultClientConfig() ClientConfig {

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"akship/agent"
-	"akship/inputs/authentik/datasets"
+	"akship/internal/datasets"
 )
 
 // eventsPath is the events list endpoint, relative to /api/v3/.
@@ -37,8 +37,7 @@ type EventsInput struct {
 
 	tracker *agent.Tracker[eventsCursor]
 	cur     eventsCursor // cursor after the last emitted batch
-	walk    *walker      // the offset walk in progress
-	keyset  *keysetWalk  // the keyset walk in progress
+	walk    eventWalk    // the walk in progress, nil between walks
 	next    time.Time    // when the next poll is due
 	walked  bool         // a walk completed in this run
 	fails   int
@@ -134,7 +133,7 @@ func (in *EventsInput) Status() Status { return in.status.get() }
 // walk when one is due.
 func (in *EventsInput) Read(ctx context.Context) (agent.Batch, error) {
 	for {
-		if in.walk == nil && in.keyset == nil {
+		if in.walk == nil {
 			if in.walked && in.opts.Once {
 				return agent.Batch{}, agent.ErrEndOfInput
 			}
@@ -149,17 +148,7 @@ func (in *EventsInput) Read(ctx context.Context) (agent.Batch, error) {
 				continue
 			}
 		}
-		var b agent.Batch
-		var ok bool
-		var err error
-		if in.keyset != nil {
-			b, ok, err = in.stepKeyset(ctx)
-			if errors.Is(err, errKeysetIgnored) {
-				err = in.abandonKeyset()
-			}
-		} else {
-			b, ok, err = in.step(ctx)
-		}
+		b, ok, err := in.walk.step(ctx)
 		if err != nil {
 			in.fails++
 			if err := retryLater(ctx, &in.opts, in.fails, err, &in.status, in.name); err != nil {
@@ -175,45 +164,6 @@ func (in *EventsInput) Read(ctx context.Context) (agent.Batch, error) {
 			return b, nil
 		}
 	}
-}
-
-// begin starts the next walk: an interrupted offset walk resumes; else
-// the keyset walk where authentik supports it and the configuration allows.
-func (in *EventsInput) begin(ctx context.Context) error {
-	if in.cur.Walk != nil || in.cfg.Walk == WalkOffset {
-		in.beginWalk()
-		return nil
-	}
-	keyset, err := in.chooseKeyset(ctx)
-	if err != nil {
-		return err
-	}
-	switch {
-	case keyset:
-		in.beginKeyset(in.opts.Now())
-	case in.cfg.Walk == WalkKeyset:
-		return agent.Permanent(errors.New("inputs.events.walk is keyset, but authentik's query language does " +
-			"not filter events by created (it needs authentik 2025.8 or later with an enterprise licence, or 2026.5 " +
-			"or later); use walk: auto or offset"))
-	default:
-		in.beginWalk()
-	}
-	return nil
-}
-
-// abandonKeyset falls back to the offset walk when authentik turned out not
-// to honour the created bound; nothing of the failed page was emitted.
-func (in *EventsInput) abandonKeyset() error {
-	in.keyset = nil
-	if in.cfg.Walk == WalkKeyset {
-		return agent.Permanent(fmt.Errorf("inputs.events.walk is keyset, but %w", errKeysetIgnored))
-	}
-	in.opts.Log.Warn("authentik did not honour the query language's created bound; walking by page number instead",
-		"input", in.name)
-	no := false
-	in.cur.Keyset, in.cur.KeysetChecked = &no, in.opts.Now()
-	in.beginWalk()
-	return nil
 }
 
 // unplaced ships a record whose pk or created cannot be read, under its
@@ -237,7 +187,7 @@ func (in *EventsInput) track(ctx context.Context, next eventsCursor, events []*a
 	if finished {
 		in.opts.Metrics.PollDuration.WithLabelValues(in.name).Observe(in.opts.Now().Sub(started).Seconds())
 		in.status.update(func(s *Status) { s.LastSuccess, s.Handled, s.Total = in.opts.Now(), 0, 0 })
-		in.walk, in.keyset, in.walked = nil, nil, true
+		in.walk, in.walked = nil, true
 	}
 	ack, err := in.tracker.Track(ctx, next)
 	if err != nil {

@@ -9,18 +9,6 @@ import (
 	"akship/agent"
 )
 
-// Walk strategies of the events input (inputs.events.walk).
-const (
-	// WalkAuto uses the keyset walk where authentik's query language
-	// honours a created bound (2025.8+), the offset walk otherwise.
-	WalkAuto = "auto"
-	// WalkOffset always walks newest first with page numbers.
-	WalkOffset = "offset"
-	// WalkKeyset requires the keyset walk; the input stops if authentik
-	// cannot do it.
-	WalkKeyset = "keyset"
-)
-
 // qlTime is DjangoQL's datetime literal format. It has no fractional
 // seconds, so bounds are whole seconds and events in the bound's second are
 // told apart by pk.
@@ -32,7 +20,7 @@ const qlTime = "2006-01-02 15:04:05"
 // each page is simply the newest event handled, so an interrupted walk
 // resumes exactly where it stopped.
 //
-// Under one anchor the walk pages on while that is safe (see advanceKeyset)
+// Under one anchor the walk pages on while that is safe (see advance)
 // and re-anchors at the second of the newest event handled otherwise. Where
 // the events at and after the anchor are all known (the overlap window at
 // the start of a poll, the anchor's second after a re-anchor), it does not
@@ -41,6 +29,7 @@ const qlTime = "2006-01-02 15:04:05"
 // been inserted among them, the newest known event would stand later, and
 // the walk reads them all after all.
 type keysetWalk struct {
+	in      *EventsInput
 	started time.Time
 	anchor  time.Time // whole second: requests ask for created >= anchor
 	page    int       // page under the same anchor
@@ -83,73 +72,20 @@ const (
 // errKeysetIgnored means authentik did not honour the created bound.
 var errKeysetIgnored = errors.New("authentik ignored the created bound of the query language")
 
-// recheckKeyset is how long the probe's answer is trusted (authentik may be
-// upgraded or downgraded meanwhile; a keyset page that breaks the bound
-// falls back at once anyway).
-const recheckKeyset = 24 * time.Hour
-
-// probeKeyset asks authentik whether its query language filters events by
-// created: a bound before every event must match some (all of them, but
-// events inserted or expired between the requests change the count, so it
-// is not compared with the total), one after every event none. On 2025.2
-// the search is a plain text search (no match), and a server that ignores
-// search returns everything both times. decided is false when the table is
-// empty and nothing can be told.
-func (in *EventsInput) probeKeyset(ctx context.Context) (ok, decided bool, err error) {
-	count := func(search string) (int, error) {
-		p, err := in.fetch(ctx, "", search, 1, 1)
-		if err != nil {
-			return 0, err
-		}
-		return p.Pagination.Count, nil
-	}
-	total, err := count("")
-	if errors.Is(err, ErrInvalidPage) {
-		return false, false, nil
-	}
-	if err != nil || total == 0 {
-		return false, false, err
-	}
-	all, err := count(`created >= "1970-01-01 00:00:00"`)
-	if err != nil || all == 0 {
-		return false, err == nil, err
-	}
-	none, err := count(`created >= "2999-12-31 23:59:59"`)
-	return err == nil && none == 0, err == nil, err
-}
-
-// chooseKeyset decides whether the next walk is a keyset walk, asking
-// authentik when the cursor holds no recent answer.
-func (in *EventsInput) chooseKeyset(ctx context.Context) (bool, error) {
-	now := in.opts.Now()
-	if in.cur.Keyset == nil || now.Sub(in.cur.KeysetChecked) > recheckKeyset {
-		ok, decided, err := in.probeKeyset(ctx)
-		if err != nil {
-			return false, err
-		}
-		if !decided {
-			return false, nil // nothing stored yet: a (cheap) offset walk, ask again next time
-		}
-		in.cur.Keyset, in.cur.KeysetChecked = &ok, now
-		in.opts.Log.Info("events walk chosen", "input", in.name, "keyset", ok)
-	}
-	return *in.cur.Keyset, nil
-}
-
-// beginKeyset starts a keyset walk from the cursor: the overlap window
+// newKeysetWalk starts a keyset walk from the cursor: the overlap window
 // below the watermark is where it starts, skipping what is known of it.
-func (in *EventsInput) beginKeyset(now time.Time) {
+func newKeysetWalk(in *EventsInput, now time.Time) *keysetWalk {
 	from := in.cur.from(horizon(in.cur.Watermark, in.cfg.Overlap))
-	w := &keysetWalk{started: now, anchor: from.Truncate(time.Second), page: 1, handled: map[string]time.Time{}}
+	w := &keysetWalk{in: in, started: now, anchor: from.Truncate(time.Second), page: 1,
+		handled: map[string]time.Time{}}
 	for _, s := range in.cur.Seen {
 		w.handled[s.PK] = s.Created
 		if later(eventKey{s.PK, s.Created}, w.newest) {
 			w.newest = eventKey{s.PK, s.Created}
 		}
 	}
-	in.keyset = w
-	in.positionKeyset()
-	in.next = now.Add(in.cfg.Interval)
+	w.position()
+	return w
 }
 
 // later orders events as the walk meets them: by created, then pk.
@@ -160,11 +96,10 @@ func later(a, b eventKey) bool {
 	return a.pk > b.pk
 }
 
-// positionKeyset points the walk at the page holding the newest handled
+// position points the walk at the page holding the newest handled
 // event at or after the anchor, to be checked before use, or at page 1
 // when none is.
-func (in *EventsInput) positionKeyset() {
-	w := in.keyset
+func (w *keysetWalk) position() {
 	known := 0
 	for _, c := range w.handled {
 		if !c.Before(w.anchor) {
@@ -175,19 +110,29 @@ func (in *EventsInput) positionKeyset() {
 	if known == 0 || w.newest.created.Before(w.anchor) {
 		return
 	}
-	size := in.pages.size()
+	size := w.in.pages.size()
 	w.page = (known-1)/size + 1
 	w.skip = &keysetSkip{known: known, newest: w.newest, size: size}
 }
 
-// stepKeyset fetches and handles one page of a keyset walk. ok is false
-// when the page was not used (the walk repositioned).
-func (in *EventsInput) stepKeyset(ctx context.Context) (agent.Batch, bool, error) {
-	w := in.keyset
+// step fetches and handles one page of a keyset walk. ok is false when
+// the page was not used (the walk repositioned, or fell back to the offset
+// walk because authentik ignored the created bound).
+func (w *keysetWalk) step(ctx context.Context) (agent.Batch, bool, error) {
+	b, ok, err := w.stepPage(ctx)
+	if errors.Is(err, errKeysetIgnored) {
+		return agent.Batch{}, false, w.in.fallBack()
+	}
+	return b, ok, err
+}
+
+// stepPage is step without the fallback.
+func (w *keysetWalk) stepPage(ctx context.Context) (agent.Batch, bool, error) {
+	in := w.in
 	bound := fmt.Sprintf("created >= %q", w.anchor.UTC().Format(qlTime))
 	page, err := in.fetch(ctx, oldestFirst, bound, w.page, in.cfg.PageSize)
 	if w.skip != nil {
-		use, err := in.checkSkip(ctx, page, err)
+		use, err := w.checkSkip(ctx, page, err)
 		if err != nil || !use {
 			return agent.Batch{}, false, err
 		}
@@ -217,12 +162,12 @@ func (in *EventsInput) stepKeyset(ctx context.Context) (agent.Batch, bool, error
 			in.status.update(func(s *Status) { s.Total, s.Handled = page.Pagination.Count, 0 })
 		}
 		w.count = page.Pagination.Count
-		if events, last, err = in.handleKeyset(page); err != nil {
+		if events, last, err = w.handle(page); err != nil {
 			return agent.Batch{}, false, err
 		}
 	}
-	in.advanceKeyset(last, finished)
-	return in.emitKeyset(ctx, events, last, finished)
+	w.advance(last, finished)
+	return w.emit(ctx, events, last, finished)
 }
 
 // checkSkip checks the page the walk jumped to: it must hold the newest
@@ -234,8 +179,8 @@ func (in *EventsInput) stepKeyset(ctx context.Context) (agent.Batch, bool, error
 // is left, that the bound stopped working (a query that does not parse is
 // a text search matching nothing): then authentik is asked again whether
 // the bound works.
-func (in *EventsInput) checkSkip(ctx context.Context, page *Page, fetchErr error) (use bool, err error) {
-	w, sk := in.keyset, in.keyset.skip
+func (w *keysetWalk) checkSkip(ctx context.Context, page *Page, fetchErr error) (use bool, err error) {
+	in, sk := w.in, w.skip
 	if fetchErr != nil && !errors.Is(fetchErr, ErrInvalidPage) {
 		return false, fetchErr
 	}
@@ -255,7 +200,7 @@ func (in *EventsInput) checkSkip(ctx context.Context, page *Page, fetchErr error
 		return false, nil
 	}
 	if served, known := page.Pagination.served(); known && served != sk.size {
-		in.positionKeyset()
+		w.position()
 		return false, nil
 	}
 	at := sk.known - page.Pagination.StartIndex // index of the newest known event
@@ -274,11 +219,11 @@ func (in *EventsInput) checkSkip(ctx context.Context, page *Page, fetchErr error
 	return true, nil
 }
 
-// handleKeyset ships the page's events not handled before and returns the
+// handle ships the page's events not handled before and returns the
 // created time of its last event. A page that breaks the bound or the
 // order means authentik ignored the query: errKeysetIgnored.
-func (in *EventsInput) handleKeyset(page *Page) ([]*agent.Event, time.Time, error) {
-	w := in.keyset
+func (w *keysetWalk) handle(page *Page) ([]*agent.Event, time.Time, error) {
+	in := w.in
 	now := in.opts.Now()
 	events := make([]*agent.Event, 0, len(page.Results))
 	var last time.Time
@@ -305,19 +250,18 @@ func (in *EventsInput) handleKeyset(page *Page) ([]*agent.Event, time.Time, erro
 	return events, last, nil
 }
 
-// advanceKeyset chooses the next request: the next page under the same
+// advance chooses the next request: the next page under the same
 // anchor while that is safe (a recent anchor, a shallow page), else a new
 // anchor at the second of the newest event handled, skipping the known
 // events of that second. A page whose events all fell in the anchor's
 // second, or held none with a readable created time (shipped unplaced),
 // always goes on to the next page: the same request again would never end.
-func (in *EventsInput) advanceKeyset(last time.Time, finished bool) {
-	w := in.keyset
+func (w *keysetWalk) advance(last time.Time, finished bool) {
 	if finished {
 		return
 	}
 	a := last.Truncate(time.Second)
-	recent := in.opts.Now().Sub(w.anchor) < keysetRecent
+	recent := w.in.opts.Now().Sub(w.anchor) < keysetRecent
 	if last.IsZero() || !a.After(w.anchor) || (recent && w.page < keysetMaxDepth && !w.unsafe) {
 		w.page++
 		return
@@ -327,17 +271,17 @@ func (in *EventsInput) advanceKeyset(last time.Time, finished bool) {
 		w.page, w.skip, w.count = 1, nil, 0
 		return
 	}
-	in.positionKeyset()
+	w.position()
 }
 
-// emitKeyset tracks the cursor after this page: the watermark is the newest
+// emit tracks the cursor after this page: the watermark is the newest
 // event handled (everything before it in created order is), and the seen
 // set keeps the events within the overlap below it. last is the created
 // time of the page's last event: pages are in ascending order, so the
 // newest event handled is the later of it and the watermark so far.
-func (in *EventsInput) emitKeyset(ctx context.Context, events []*agent.Event, last time.Time,
+func (w *keysetWalk) emit(ctx context.Context, events []*agent.Event, last time.Time,
 	finished bool) (agent.Batch, bool, error) {
-	w := in.keyset
+	in := w.in
 	next := in.cur.base()
 	if last.After(next.Watermark) {
 		next.Watermark = last

@@ -3,6 +3,7 @@ package authentik
 import (
 	"context"
 	"errors"
+	"time"
 
 	"akship/agent"
 )
@@ -15,8 +16,11 @@ import (
 // check for deletions above the position. Interrupted walks resume where
 // the acknowledged pages end.
 
-// walker is the in-memory side of an offset walk in progress.
-type walker struct {
+// offsetWalk is an offset walk in progress (an eventWalk). Its persisted
+// side, walkState, travels in the cursor after every page, so an
+// interrupted walk resumes.
+type offsetWalk struct {
+	in       *EventsInput
 	state    *walkState
 	seen     map[string]struct{}
 	page     int  // next page to fetch
@@ -28,10 +32,10 @@ type walker struct {
 	window   *windowKnown // the known overlap window of a fresh walk (offset_window.go)
 }
 
-// beginWalk starts a new walk, or resumes the one the cursor records.
-func (in *EventsInput) beginWalk() {
-	now := in.opts.Now()
-	w := &walker{page: 1, seen: map[string]struct{}{}}
+// newOffsetWalk starts a new offset walk, or resumes the one the cursor
+// records.
+func newOffsetWalk(in *EventsInput, now time.Time) *offsetWalk {
+	w := &offsetWalk{in: in, page: 1, seen: map[string]struct{}{}}
 	for _, s := range in.cur.Seen {
 		w.seen[s.PK] = struct{}{}
 	}
@@ -52,8 +56,7 @@ func (in *EventsInput) beginWalk() {
 	// Page numbers count pages of the size authentik serves: the expected
 	// one until a page shows it (step corrects a wrong guess).
 	w.state.PageSize = size
-	in.walk = w
-	in.next = now.Add(in.cfg.Interval)
+	return w
 }
 
 // resumePage finds the page after the last acknowledged one, converting
@@ -70,7 +73,7 @@ func resumePage(w *walkState, pageSize int) int {
 // page size than expected (its limit changed, or the configured size did
 // across a restart): the page number is converted, and false means the page
 // must be fetched again at its corrected number.
-func (w *walker) resize(served int) bool {
+func (w *offsetWalk) resize(served int) bool {
 	old := w.state.PageSize
 	if served == old {
 		return true
@@ -86,11 +89,11 @@ func (w *walker) resize(served int) bool {
 
 // step fetches and handles one page. ok is false when the page produced no
 // batch (a continuity check stepped back).
-func (in *EventsInput) step(ctx context.Context) (agent.Batch, bool, error) {
-	w := in.walk
+func (w *offsetWalk) step(ctx context.Context) (agent.Batch, bool, error) {
+	in := w.in
 	page, err := in.fetch(ctx, newestFirst, "", w.page, in.cfg.PageSize)
 	if errors.Is(err, ErrInvalidPage) {
-		return in.pastEnd(ctx)
+		return w.pastEnd(ctx)
 	}
 	if err != nil {
 		return agent.Batch{}, false, err
@@ -111,7 +114,7 @@ func (in *EventsInput) step(ctx context.Context) (agent.Batch, bool, error) {
 		}
 	}
 	if w.page > 1 && (w.doubt || page.Pagination.Count < w.prev) {
-		ok, err := in.continuous(ctx, page)
+		ok, err := w.continuous(ctx, page)
 		if err != nil {
 			return agent.Batch{}, false, err
 		}
@@ -128,46 +131,44 @@ func (in *EventsInput) step(ctx context.Context) (agent.Batch, bool, error) {
 	if w.page == 1 {
 		in.status.update(func(s *Status) { s.Total = page.Pagination.Count; s.Handled = 0 })
 	}
-	events := in.handle(page)
+	events := w.handle(page)
 	w.state.Page, w.state.Count = w.page, page.Pagination.Count
 	w.page++
 	if page.Pagination.Next == 0 {
 		w.finished = true
 	}
 	if !w.finished && w.window.worth(page) {
-		known, err := in.checkWindow(ctx, w.window, w.state.Stop)
+		known, err := w.checkWindow(ctx)
 		if err != nil {
 			in.opts.Log.Debug("checking the overlap window failed; reading it", "input", in.name, "error", err)
 		}
 		w.finished = known
 	}
-	return in.emit(ctx, events)
+	return w.emit(ctx, events)
 }
 
 // pastEnd handles "Invalid page.": the list shrank below the page. Step
 // back to re-check the last page a few times, then end the walk.
-func (in *EventsInput) pastEnd(ctx context.Context) (agent.Batch, bool, error) {
-	w := in.walk
+func (w *offsetWalk) pastEnd(ctx context.Context) (agent.Batch, bool, error) {
 	w.invalid++
 	if w.page > 1 && w.invalid <= 3 {
 		w.page--
 		return agent.Batch{}, false, nil
 	}
 	w.finished = true
-	return in.emit(ctx, nil)
+	return w.emit(ctx, nil)
 }
 
 // continuous checks that nothing shifted from the page we are about to use
 // back past our position: either its first event was handled already, or
 // the event just before the page (probed with a one-item request) was.
-func (in *EventsInput) continuous(ctx context.Context, page *Page) (bool, error) {
-	w := in.walk
+func (w *offsetWalk) continuous(ctx context.Context, page *Page) (bool, error) {
 	if len(page.Results) > 0 {
 		if k, err := parseEventKey(page, 0); err == nil && w.state.handled(k.created, k.pk) {
 			return true, nil
 		}
 	}
-	probe, err := in.fetch(ctx, newestFirst, "", (w.page-1)*w.state.PageSize, 1)
+	probe, err := w.in.fetch(ctx, newestFirst, "", (w.page-1)*w.state.PageSize, 1)
 	if errors.Is(err, ErrInvalidPage) {
 		return false, nil
 	}
@@ -182,8 +183,8 @@ func (in *EventsInput) continuous(ctx context.Context, page *Page) (bool, error)
 }
 
 // handle decides, for each event of the page, whether to ship it.
-func (in *EventsInput) handle(page *Page) []*agent.Event {
-	w := in.walk
+func (w *offsetWalk) handle(page *Page) []*agent.Event {
+	in := w.in
 	now := in.opts.Now()
 	events := make([]*agent.Event, 0, len(page.Results))
 	for i, raw := range page.Results {
@@ -217,8 +218,8 @@ func (in *EventsInput) handle(page *Page) []*agent.Event {
 }
 
 // emit tracks the checkpoint reached after this page and returns the batch.
-func (in *EventsInput) emit(ctx context.Context, events []*agent.Event) (agent.Batch, bool, error) {
-	w := in.walk
+func (w *offsetWalk) emit(ctx context.Context, events []*agent.Event) (agent.Batch, bool, error) {
+	in := w.in
 	next := in.cur
 	if w.finished {
 		next = in.cur.complete(w.state, in.cfg.Overlap)

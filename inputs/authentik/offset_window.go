@@ -73,7 +73,8 @@ func (k *windowKnown) worth(page *Page) bool {
 
 // checkWindow asks whether the rest of the overlap window holds only known
 // events (see the comment at the top of this file). Any doubt answers false.
-func (in *EventsInput) checkWindow(ctx context.Context, k *windowKnown, stop time.Time) (bool, error) {
+func (w *offsetWalk) checkWindow(ctx context.Context) (bool, error) {
+	in, k, stop := w.in, w.window, w.state.Stop
 	k.checked = true
 	oldestTop := k.top + k.count - 1
 	b := k.total - 1 - oldestTop // the oldest known event's position from the bottom

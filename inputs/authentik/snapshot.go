@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"akship/agent"
-	"akship/inputs/authentik/datasets"
+	"akship/internal/datasets"
 )
 
 // SnapshotInput lists every user or every group each interval, ordered by

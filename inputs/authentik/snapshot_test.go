@@ -19,7 +19,7 @@ import (
 
 	"akship/agent"
 	"akship/agent/telemetry"
-	"akship/inputs/authentik/datasets"
+	"akship/internal/datasets"
 )
 
 // fakeUsers serves /api/v3/core/users/ from a list of records and records

@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"akship/agent"
-	"akship/inputs/authentik/datasets"
-	"akship/outputs/elasticsearch/esdouble"
-	"akship/outputs/elasticsearch/victorialogs"
+	"akship/internal/datasets"
+	"akship/internal/victorialogs/victorialogstest"
+	"akship/outputs/elasticsearch/esdouble/esdoubletest"
 )
 
 // realisticEvent is a mapped authentik login event of typical size
@@ -97,7 +97,7 @@ func reportThroughput(b *testing.B, docs int, start time.Time, cpuStart time.Dur
 // BenchmarkWrite writes 1,000 realistic documents per operation into the
 // double, which runs in the same process: cpu-s/100k covers both sides.
 func BenchmarkWrite(b *testing.B) {
-	srv := esdouble.Start(b)
+	srv := esdoubletest.Start(b)
 	o, _, _ := startOutput(b, testConfig(srv.URL))
 	events := realisticEvents(1000, 0)
 	ids := make([][]string, b.N)
@@ -174,7 +174,7 @@ func BenchmarkEncode(b *testing.B) {
 // real VictoriaLogs with several bulk sizes and concurrencies; cpu-s/100k
 // is akship's side, vl-cpu-s/100k the server's.
 func BenchmarkWriteVictoriaLogs(b *testing.B) {
-	vl := victorialogs.Start(b)
+	vl := victorialogstest.Start(b)
 	const total = 20_000
 	cases := []struct{ docs, concurrency, level int }{
 		{400, 2, 1}, {1600, 1, 1}, {1600, 2, 1}, {1600, 4, 1}, {5000, 2, 1}, {1600, 2, 0}, {1600, 2, 6},

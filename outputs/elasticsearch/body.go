@@ -10,7 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"akship/agent"
-	"akship/inputs/authentik/datasets"
+	"akship/internal/datasets"
 	"akship/internal/jsonenc"
 )
 

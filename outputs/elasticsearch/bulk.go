@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"time"
 
 	"akship/agent"
+	"akship/internal/httpx"
 )
 
 // Write sends the events with bulk requests of at most bulk_max_docs
@@ -266,7 +266,7 @@ func requestError(res *http.Response) error {
 		return agent.Permanent(fmt.Errorf("bulk request rejected with %d %s: %s",
 			code, http.StatusText(code), readError(res.Body)))
 	}
-	if after, ok := retryAfter(res.Header.Get("Retry-After"), time.Now()); ok {
+	if after, ok := httpx.RetryAfter(res.Header.Get("Retry-After"), time.Now()); ok {
 		return agent.WithRetryAfter(err, after)
 	}
 	return err
@@ -280,18 +280,4 @@ func authMessage(res *http.Response) string {
 	}
 	return fmt.Sprintf("403 Forbidden: the credentials lack a privilege; akship needs auto_configure and "+
 		"create_doc on logs-authentik.*-* (%s)", readError(res.Body))
-}
-
-// retryAfter parses a Retry-After header: delay seconds or an HTTP date.
-func retryAfter(v string, now time.Time) (time.Duration, bool) {
-	if v == "" {
-		return 0, false
-	}
-	if secs, err := strconv.Atoi(v); err == nil && secs >= 0 {
-		return time.Duration(secs) * time.Second, true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0), true
-	}
-	return 0, false
 }

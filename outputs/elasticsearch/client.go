@@ -1,22 +1,16 @@
 package elasticsearch
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"os"
 	"strings"
-	"time"
 
 	es "github.com/elastic/go-elasticsearch/v8"
 
 	"akship/agent/config"
+	"akship/internal/httpx"
 )
 
 // credentials are the resolved secrets: values from the file keys read.
@@ -80,7 +74,7 @@ func newClient(c *Config, wrap func(http.RoundTripper) http.RoundTripper) (*es.C
 		Password:     cr.password.Value(),
 		ServiceToken: cr.bearer.Value(),
 		Header:       header,
-		Transport:    wrapTransport(tr, wrap),
+		Transport:    httpx.Wrap(tr, wrap),
 		// Status retries are the pipeline's job; a value no server sends
 		// replaces the default list (502, 503, 504).
 		RetryOnStatus: []int{-1},
@@ -99,103 +93,20 @@ func newClient(c *Config, wrap func(http.RoundTripper) http.RoundTripper) (*es.C
 	return client, nil
 }
 
-// newTransport builds the HTTP transport: pooled keep-alive connections
-// (enough idle ones for every concurrent request to reuse its own) and TLS.
+// newTransport builds the HTTP transport (internal/httpx): pooled
+// keep-alive connections, enough idle ones for every concurrent request to
+// reuse its own, and TLS.
 func newTransport(c *Config) (*http.Transport, error) {
-	tlsCfg, err := newTLSConfig(&c.TLS)
+	tlsCfg, err := c.TLS.Build("tls")
 	if err != nil {
 		return nil, err
 	}
-	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
-	return &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           dialer.DialContext,
-		TLSClientConfig:       tlsCfg,
-		TLSHandshakeTimeout:   10 * time.Second,
+	return httpx.NewTransport(httpx.TransportOptions{
+		TLS:                   tlsCfg,
 		MaxIdleConns:          4 * c.Concurrency,
 		MaxIdleConnsPerHost:   2 * c.Concurrency,
-		IdleConnTimeout:       90 * time.Second,
 		ResponseHeaderTimeout: c.Timeout,
-		ExpectContinueTimeout: time.Second,
-		ForceAttemptHTTP2:     true,
-	}, nil
-}
-
-// newTLSConfig builds the client TLS configuration.
-//
-// The fingerprint is checked here rather than with go-elasticsearch's
-// CertificateFingerprint option, whose dialer ignores the request context
-// (a hung handshake is not cancelled) and the client certificate. Like
-// Beats' ca_trusted_fingerprint, the matching certificate becomes a trusted
-// root and the chain and host name are then verified as usual.
-func newTLSConfig(t *TLSConfig) (*tls.Config, error) {
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	if t.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
-		if err != nil {
-			return nil, config.Field("tls.cert_file", "loading the client certificate failed: %v", err)
-		}
-		cfg.Certificates = []tls.Certificate{cert}
-	}
-	if t.Insecure {
-		cfg.InsecureSkipVerify = true
-		return cfg, nil
-	}
-	var roots *x509.CertPool
-	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
-		if err != nil {
-			return nil, config.Field("tls.ca_file", "reading the CA file failed: %v", err)
-		}
-		roots = x509.NewCertPool()
-		if !roots.AppendCertsFromPEM(pem) {
-			return nil, config.Field("tls.ca_file", "%s holds no PEM certificate", t.CAFile)
-		}
-		cfg.RootCAs = roots
-	}
-	if t.CAFingerprint != "" {
-		fp, err := parseFingerprint(t.CAFingerprint)
-		if err != nil {
-			return nil, config.Field("tls.ca_fingerprint", "%v", err)
-		}
-		// Verification moves to VerifyConnection, which sees the chain.
-		cfg.InsecureSkipVerify = true
-		cfg.VerifyConnection = verifyPinned(fp, roots)
-	}
-	return cfg, nil
-}
-
-// verifyPinned verifies a server chain against roots plus whichever
-// certificate of the chain has the SHA-256 fingerprint fp.
-func verifyPinned(fp []byte, roots *x509.CertPool) func(tls.ConnectionState) error {
-	return func(cs tls.ConnectionState) error {
-		if len(cs.PeerCertificates) == 0 {
-			return errors.New("the server sent no certificate")
-		}
-		pool := x509.NewCertPool()
-		if roots != nil {
-			pool = roots.Clone()
-		}
-		matched := false
-		for _, cert := range cs.PeerCertificates {
-			sum := sha256.Sum256(cert.Raw)
-			if bytes.Equal(sum[:], fp) {
-				pool.AddCert(cert)
-				matched = true
-			}
-		}
-		if !matched && roots == nil {
-			return errors.New("no certificate of the server matches tls.ca_fingerprint")
-		}
-		inter := x509.NewCertPool()
-		for _, cert := range cs.PeerCertificates[1:] {
-			inter.AddCert(cert)
-		}
-		_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{
-			Roots: pool, Intermediates: inter, DNSName: cs.ServerName,
-		})
-		return err
-	}
+	}), nil
 }
 
 // cloudAddress decodes an Elastic Cloud id, "name:base64(host$es$kibana)",
@@ -219,12 +130,4 @@ func cloudAddress(id string) (string, error) {
 		addr += ":" + port
 	}
 	return addr, nil
-}
-
-// wrapTransport applies an optional wrapper (the request tracer).
-func wrapTransport(tr *http.Transport, wrap func(http.RoundTripper) http.RoundTripper) http.RoundTripper {
-	if wrap == nil {
-		return tr
-	}
-	return wrap(tr)
 }

@@ -2,7 +2,6 @@ package elasticsearch
 
 import (
 	_ "embed"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"akship/agent/config"
+	"akship/internal/httpx"
 )
 
 // SampleConfig is sample.yaml: every option of the section with its
@@ -83,22 +83,10 @@ type Config struct {
 }
 
 // TLSConfig is the tls block: how the server's certificate is verified and
-// which client certificate is presented.
-type TLSConfig struct {
-	// CAFile is a PEM file of certificate authorities to trust instead of
-	// the system pool.
-	CAFile string `yaml:"ca_file"`
-	// CAFingerprint is the SHA-256 of a certificate in the server's chain
-	// (hex, colons allowed), as Elasticsearch prints it on first start. The
-	// certificate that matches is trusted as a root.
-	CAFingerprint string `yaml:"ca_fingerprint"`
-	// CertFile and KeyFile are the PEM client certificate and its key.
-	CertFile string `yaml:"cert_file"`
-	KeyFile  string `yaml:"key_file"`
-	// Insecure skips all server certificate verification. Never use it in
-	// production; a warning is logged at start.
-	Insecure bool `yaml:"insecure"`
-}
+// which client certificate is presented. It is the authentik section's tls
+// block too, with the same meaning (see httpx.TLSConfig): ca_file replaces
+// the system's CAs.
+type TLSConfig = httpx.TLSConfig
 
 // ILMConfig is the ilm block used by "akship setup".
 type ILMConfig struct {
@@ -267,34 +255,6 @@ func validateHeaders(h map[string]string) []error {
 		}
 	}
 	return errs
-}
-
-// Validate checks the tls block.
-func (t *TLSConfig) Validate() error {
-	var errs []error
-	if t.CAFingerprint != "" {
-		if _, err := parseFingerprint(t.CAFingerprint); err != nil {
-			errs = append(errs, config.Field("ca_fingerprint", "%v", err))
-		}
-	}
-	if (t.CertFile == "") != (t.KeyFile == "") {
-		errs = append(errs, config.Field("key_file", "cert_file and key_file must be set together"))
-	}
-	if t.Insecure && (t.CAFile != "" || t.CAFingerprint != "") {
-		errs = append(errs, config.Field("insecure", "contradicts ca_file/ca_fingerprint: insecure skips verification"))
-	}
-	return errors.Join(errs...)
-}
-
-// parseFingerprint decodes a SHA-256 fingerprint written as hex, with or
-// without colons, in either case.
-func parseFingerprint(s string) ([]byte, error) {
-	clean := strings.ReplaceAll(strings.TrimSpace(s), ":", "")
-	b, err := hex.DecodeString(clean)
-	if err != nil || len(b) != 32 {
-		return nil, errors.New("must be the SHA-256 of the certificate in hex (64 hex digits, colons allowed)")
-	}
-	return b, nil
 }
 
 // esTimeUnit and esByteSize match Elasticsearch time and byte size values.

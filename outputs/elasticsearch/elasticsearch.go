@@ -25,7 +25,7 @@ import (
 	"akship/agent"
 	"akship/agent/config"
 	"akship/agent/telemetry"
-	"akship/inputs/authentik/datasets"
+	"akship/internal/datasets"
 	"akship/internal/netfail"
 )
 

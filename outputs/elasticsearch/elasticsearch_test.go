@@ -9,12 +9,13 @@ import (
 	"testing"
 
 	"akship/agent"
-	"akship/inputs/authentik/datasets"
+	"akship/internal/datasets"
 	"akship/outputs/elasticsearch/esdouble"
+	"akship/outputs/elasticsearch/esdouble/esdoubletest"
 )
 
 func TestWriteBulkBody(t *testing.T) {
-	srv := esdouble.Start(t)
+	srv := esdoubletest.Start(t)
 	srv.Record(10)
 	cfg := testConfig(srv.URL)
 	cfg.Namespace = "prod"
@@ -98,7 +99,7 @@ func checkSource(t *testing.T, line string, ds agent.Dataset, ns string) {
 }
 
 func TestWriteDuplicatesAreDelivered(t *testing.T) {
-	srv := esdouble.Start(t)
+	srv := esdoubletest.Start(t)
 	o, m, _ := startOutput(t, testConfig(srv.URL))
 	events := testEvents(datasets.User, "u", 5)
 	for round := 0; round < 2; round++ {
@@ -143,7 +144,7 @@ func TestWriteItemFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := esdouble.Start(t)
+			srv := esdoubletest.Start(t)
 			srv.SetFaults(tt.faults)
 			events := testEvents(datasets.Event, "e", 400)
 			cfg := testConfig(srv.URL)
@@ -204,7 +205,7 @@ func retryUntilDone(t *testing.T, o *Output, events []*agent.Event) int {
 }
 
 func TestWriteSplitsOn413(t *testing.T) {
-	srv := esdouble.Start(t)
+	srv := esdoubletest.Start(t)
 	srv.SetFaults(esdouble.Faults{MaxContentLength: 2500})
 	o, _, _ := startOutput(t, testConfig(srv.URL))
 	events := testEvents(datasets.Event, "e", 10)
@@ -239,7 +240,7 @@ func TestWriteChunksByDocsAndBytes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := esdouble.Start(t)
+			srv := esdoubletest.Start(t)
 			cfg := testConfig(srv.URL)
 			cfg.BulkMaxDocs, cfg.BulkMaxBytes = tt.maxDocs, tt.maxBytes
 			o, _, _ := startOutput(t, cfg)
@@ -263,7 +264,7 @@ func TestWriteChunksByDocsAndBytes(t *testing.T) {
 }
 
 func TestWriteWhileDown(t *testing.T) {
-	srv := esdouble.Start(t)
+	srv := esdoubletest.Start(t)
 	o, _, _ := startOutput(t, testConfig(srv.URL))
 	events := testEvents(datasets.Event, "e", 3)
 	srv.SetDown(true)

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"akship/agent"
-	"akship/inputs/authentik/datasets"
-	"akship/outputs/elasticsearch/esdouble"
+	"akship/internal/datasets"
+	"akship/outputs/elasticsearch/esdouble/esdoubletest"
 )
 
 // TestFailureStore: on a cluster with data stream failure stores, setup
@@ -21,7 +21,7 @@ func TestFailureStore(t *testing.T) {
 	for _, supported := range []bool{true, false} {
 		name := map[bool]string{true: "with failure store", false: "without failure store"}[supported]
 		t.Run(name, func(t *testing.T) {
-			srv := esdouble.Start(t)
+			srv := esdoubletest.Start(t)
 			srv.SetFailureStoreSupport(supported)
 			cfg := testConfig(srv.URL)
 			var out bytes.Buffer

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"akship/agent"
-	"akship/inputs/authentik/datasets"
+	"akship/internal/datasets"
 )
 
 // bulkBytes is the uncompressed body Write would send for events.

@@ -16,7 +16,7 @@ import (
 
 	"akship/agent"
 	"akship/agent/telemetry"
-	"akship/inputs/authentik/datasets"
+	"akship/internal/datasets"
 )
 
 // testEvent builds a mapped event document like the processors produce.

@@ -9,8 +9,9 @@ import (
 	"time"
 
 	"akship/agent"
-	"akship/inputs/authentik/datasets"
-	"akship/outputs/elasticsearch/victorialogs"
+	"akship/internal/datasets"
+	"akship/internal/victorialogs"
+	"akship/internal/victorialogs/victorialogstest"
 )
 
 // victoriaLogsConfig points the output at VictoriaLogs's Elasticsearch
@@ -30,7 +31,7 @@ func TestVictoriaLogsIntegration(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test against a real VictoriaLogs: skipped with -short")
 	}
-	vl := victorialogs.Start(t)
+	vl := victorialogstest.Start(t)
 	o, _, _ := startOutput(t, victoriaLogsConfig(vl))
 	want := map[agent.Dataset]int{datasets.Event: 3000, datasets.User: 40, datasets.Group: 6}
 	var batches [][]*agent.Event
@@ -100,7 +101,7 @@ func TestVictoriaLogsProbe(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test against a real VictoriaLogs: skipped with -short")
 	}
-	vl := victorialogs.Start(t)
+	vl := victorialogstest.Start(t)
 	ok, err := New(victoriaLogsConfig(vl), nil, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -4,8 +4,8 @@ import (
 	"os"
 	"testing"
 
-	"akship/outputs/elasticsearch/victorialogs"
+	"akship/internal/victorialogs/victorialogstest"
 )
 
 // TestMain announces the VictoriaLogs tests skipped for want of the binary.
-func TestMain(m *testing.M) { os.Exit(victorialogs.Main(m)) }
+func TestMain(m *testing.M) { os.Exit(victorialogstest.Main(m)) }

@@ -5,9 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
+
+	"akship/internal/httpx"
 )
 
 // ProbeBulk posts an empty bulk request (a lone newline) to every host and
@@ -95,7 +96,7 @@ func (o *Output) probeOne(ctx context.Context, t hostPerformer) (bool, error) {
 		return false, nil // unreachable: Check reports it, writes retry
 	}
 	defer drain(res.Body)
-	data, _ := io.ReadAll(io.LimitReader(res.Body, maxErrorBytes))
+	data := httpx.ReadPrefix(res.Body, maxErrorBytes)
 	code := res.StatusCode
 	switch {
 	case code == http.StatusUnauthorized || code == http.StatusForbidden || code == http.StatusTooManyRequests ||

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"akship/outputs/elasticsearch/esdouble"
+	"akship/outputs/elasticsearch/esdouble/esdoubletest"
 )
 
 func TestProbeBulk(t *testing.T) {
@@ -29,7 +30,7 @@ func TestProbeBulk(t *testing.T) {
 		w.Header().Set("X-Elastic-Product", "Elasticsearch")
 		http.NotFound(w, r)
 	})
-	refusing := esdouble.Start(t)
+	refusing := esdoubletest.Start(t)
 	refusing.SetFaults(esdouble.Faults{BadRequest: "request [/_bulk] contains unrecognized parameter: [x]"})
 	tests := []struct {
 		name, host  string
@@ -37,7 +38,7 @@ func TestProbeBulk(t *testing.T) {
 		wantErr     string // "" = none
 		wantWarning string
 	}{
-		{"Elasticsearch", esdouble.Start(t).URL, false, "", ""},
+		{"Elasticsearch", esdoubletest.Start(t).URL, false, "", ""},
 		{"VictoriaLogs' Elasticsearch path", victoriaBulk, false, "", "retentionPeriod"},
 		{"VictoriaLogs' root", victoriaRoot, true, "/insert/elasticsearch", ""},
 		{"a 404", notFound, false, "answered 404", ""},

@@ -18,8 +18,9 @@ import (
 	"time"
 
 	"akship/agent"
-	"akship/inputs/authentik/datasets"
+	"akship/internal/datasets"
 	"akship/outputs/elasticsearch/esdouble"
+	"akship/outputs/elasticsearch/esdouble/esdoubletest"
 )
 
 // statusServer answers GET / like Elasticsearch and every bulk request
@@ -94,33 +95,12 @@ func TestWriteRequestLevelErrors(t *testing.T) {
 }
 
 func TestWriteNetworkErrorIsRetryable(t *testing.T) {
-	srv := esdouble.Start(t)
+	srv := esdoubletest.Start(t)
 	o, _, _ := startOutput(t, testConfig(srv.URL))
 	srv.Close()
 	err := o.Write(context.Background(), testEvents(datasets.Event, "e", 2))
 	if err == nil || agent.IsPermanent(err) {
 		t.Fatalf("Write to a closed server = %v, want a retryable error", err)
-	}
-}
-
-func TestRetryAfterParsing(t *testing.T) {
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	tests := []struct {
-		in     string
-		want   time.Duration
-		wantOK bool
-	}{
-		{"", 0, false},
-		{"3", 3 * time.Second, true},
-		{"Thu, 01 Jan 2026 00:00:10 GMT", 10 * time.Second, true},
-		{"Wed, 31 Dec 2025 23:00:00 GMT", 0, true},
-		{"soon", 0, false},
-	}
-	for _, tt := range tests {
-		got, ok := retryAfter(tt.in, now)
-		if got != tt.want || ok != tt.wantOK {
-			t.Errorf("retryAfter(%q) = %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.wantOK)
-		}
 	}
 }
 
@@ -145,7 +125,7 @@ func TestAuthentication(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := esdouble.Start(t)
+			srv := esdoubletest.Start(t)
 			srv.SetAuth(tt.want)
 			cfg := testConfig(srv.URL)
 			tt.set(&cfg)
@@ -165,7 +145,7 @@ func TestSecretsStayOutOfErrorsAndLogs(t *testing.T) {
 		func(c *Config) { c.BearerToken = "b34rer-tok" },
 	}
 	for _, set := range configs {
-		srv := esdouble.Start(t)
+		srv := esdoubletest.Start(t)
 		srv.SetAuth("ApiKey something-else")
 		cfg := testConfig(srv.URL)
 		set(&cfg)
@@ -275,7 +255,7 @@ func TestWriteIsolatesARejectedDocument(t *testing.T) {
 }
 
 func TestWriteRejectsUnencodableDocument(t *testing.T) {
-	srv := esdouble.Start(t)
+	srv := esdoubletest.Start(t)
 	o, _, _ := startOutput(t, testConfig(srv.URL))
 	events := testEvents(datasets.Event, "e", 3)
 	events[1].Document = []byte(`[1]`) // a document that cannot be framed
@@ -290,10 +270,10 @@ func TestWriteRejectsUnencodableDocument(t *testing.T) {
 }
 
 func TestWriteFailsOverToTheNextHost(t *testing.T) {
-	dead := esdouble.Start(t)
+	dead := esdoubletest.Start(t)
 	deadURL := dead.URL
 	dead.Close()
-	alive := esdouble.Start(t)
+	alive := esdoubletest.Start(t)
 	cfg := testConfig(deadURL)
 	cfg.Hosts = append(cfg.Hosts, alive.URL)
 	o, _, _ := startOutput(t, cfg)
@@ -313,7 +293,7 @@ func TestWriteFailsOverToTheNextHost(t *testing.T) {
 // Write fails retryably with the server's reason, and each call (one per
 // backoff step) sends one request at most.
 func TestWriteRequestLevel400IsRetryable(t *testing.T) {
-	srv := esdouble.Start(t)
+	srv := esdoubletest.Start(t)
 	const reason = "request [/_bulk] contains unrecognized parameter: [refresh_interval]"
 	cfg := testConfig(srv.URL)
 	cfg.BulkMaxDocs = 4 // several chunks

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"akship/agent"
+	"akship/internal/httpx"
 )
 
 // bulkItem is one entry of a bulk response's items, under its action name.
@@ -150,7 +151,7 @@ const maxErrorBytes = 64 << 10
 // readError summarises an error answer: Elasticsearch's error type and
 // reason, or the start of any other body, quoted.
 func readError(r io.Reader) string {
-	data, _ := io.ReadAll(io.LimitReader(r, maxErrorBytes))
+	data := httpx.ReadPrefix(r, maxErrorBytes)
 	var env struct {
 		Error json.RawMessage `json:"error"`
 	}
@@ -176,7 +177,4 @@ func readError(r io.Reader) string {
 
 // drain reads what is left of a body (bounded) and closes it, so the
 // connection goes back to the pool instead of being torn down.
-func drain(body io.ReadCloser) {
-	_, _ = io.Copy(io.Discard, io.LimitReader(body, maxResponseBytes))
-	_ = body.Close()
-}
+func drain(body io.ReadCloser) { httpx.Drain(body, maxResponseBytes) }

@@ -10,7 +10,7 @@ import (
 	"net/http"
 	"strings"
 
-	"akship/inputs/authentik/datasets"
+	"akship/internal/datasets"
 )
 
 // templateFS holds the templates and policy "akship setup" installs, as

@@ -10,12 +10,12 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"akship/inputs/authentik/datasets"
-	"akship/outputs/elasticsearch/esdouble"
+	"akship/internal/datasets"
+	"akship/outputs/elasticsearch/esdouble/esdoubletest"
 )
 
 func TestSetupInstallsTemplates(t *testing.T) {
-	srv := esdouble.Start(t)
+	srv := esdoubletest.Start(t)
 	cfg := testConfig(srv.URL)
 	cfg.ILM.Retention = "90d"
 	var out bytes.Buffer

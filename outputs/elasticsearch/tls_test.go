@@ -11,12 +11,14 @@ import (
 	"testing"
 
 	"akship/agent"
-	"akship/inputs/authentik/datasets"
+	"akship/internal/datasets"
+	"akship/internal/httpx/pkitest"
 	"akship/outputs/elasticsearch/esdouble"
+	"akship/outputs/elasticsearch/esdouble/esdoubletest"
 )
 
 func TestTLS(t *testing.T) {
-	srv := esdouble.StartTLS(t)
+	srv := esdoubletest.StartTLS(t)
 	cert := srv.HTTP.Certificate()
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
 	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}), 0o600); err != nil {
@@ -82,4 +84,56 @@ func splitPairs(s string) []string {
 		out = append(out, s[i:i+2])
 	}
 	return out
+}
+
+// TestTLSPrivateCA: output.elasticsearch.tls.ca_file means what
+// authentik.tls.ca_file means, the CAs to trust instead of the system's
+// (internal/httpx tests that they are replaced, not added to): a cluster a
+// private CA signed is trusted with that CA, refused with another; and a
+// cluster demanding a client certificate gets tls.cert_file/key_file.
+func TestTLSPrivateCA(t *testing.T) {
+	private, other := pkitest.NewCA(t, "private"), pkitest.NewCA(t, "other")
+	cert, key := private.WriteClient(t, "akship")
+	tests := []struct {
+		name    string
+		mtls    bool
+		tls     TLSConfig
+		wantErr string
+	}{
+		{name: "private ca_file", tls: TLSConfig{CAFile: private.WriteCA(t)}},
+		{name: "another CA's ca_file", tls: TLSConfig{CAFile: other.WriteCA(t)}, wantErr: "certificate"},
+		{name: "client certificate", mtls: true, tls: TLSConfig{CAFile: private.WriteCA(t), CertFile: cert, KeyFile: key}},
+		{name: "client certificate missing", mtls: true, tls: TLSConfig{CAFile: private.WriteCA(t)}, wantErr: "certificate"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var clients *pkitest.CA
+			if tt.mtls {
+				clients = private
+			}
+			srv := private.Server(t, esdouble.New(), clients)
+			cfg := testConfig(srv.URL)
+			cfg.TLS = tt.tls
+			o, err := New(cfg, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer o.Close(context.Background())
+			// A refused client certificate is only seen once a request is
+			// answered (TLS 1.3), so Start may pass and the write fail.
+			err = o.Start(context.Background())
+			if err == nil {
+				err = o.Write(context.Background(), testEvents(datasets.Event, "x", 2))
+			}
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Start or Write = %v, want an error containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Start or Write: %v", err)
+			}
+		})
+	}
 }

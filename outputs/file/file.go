@@ -17,7 +17,7 @@ import (
 
 	"akship/agent"
 	"akship/agent/telemetry"
-	"akship/inputs/authentik/datasets"
+	"akship/internal/datasets"
 	"akship/internal/jsonenc"
 )
 

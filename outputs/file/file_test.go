@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"akship/agent"
-	"akship/inputs/authentik/datasets"
+	"akship/internal/datasets"
 )
 
 func event(d agent.Dataset, id string) *agent.Event {

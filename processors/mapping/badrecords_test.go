@@ -9,7 +9,7 @@ import (
 
 	"akship/agent"
 	"akship/agent/config"
-	"akship/inputs/authentik/datasets"
+	"akship/internal/datasets"
 )
 
 // checkDocument asserts the invariants every document has, whatever the

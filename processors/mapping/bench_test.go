@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"akship/inputs/authentik/datasets"
+	"akship/internal/datasets"
 )
 
 // loginEvent is a realistic successful login as authentik 2024.x reports it.

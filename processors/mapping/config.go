@@ -7,9 +7,9 @@ import (
 
 	"akship/agent"
 	"akship/agent/config"
-	"akship/inputs/authentik/datasets"
-	"akship/processors/geoip"
-	"akship/processors/useragent"
+	"akship/internal/datasets"
+	"akship/processors/mapping/geoip"
+	"akship/processors/mapping/useragent"
 )
 
 // Config is the processors section of akship's configuration: the

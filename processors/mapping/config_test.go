@@ -7,7 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"akship/agent/config"
-	"akship/inputs/authentik/datasets"
+	"akship/internal/datasets"
 )
 
 // section is how the processors section sits in akship's configuration.

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"akship/agent"
-	"akship/inputs/authentik/datasets"
+	"akship/internal/datasets"
 )
 
 // sharedDir returns <repo root>/../shared, skipping the test loudly when

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"akship/inputs/authentik/datasets"
+	"akship/internal/datasets"
 )
 
 // engineRecords are the records the engine tests map: the golden records,

@@ -8,8 +8,8 @@ import (
 	"github.com/google/cel-go/common/types/ref"
 	"github.com/google/cel-go/common/types/traits"
 
-	"akship/processors/geoip"
-	"akship/processors/useragent"
+	"akship/processors/mapping/geoip"
+	"akship/processors/mapping/useragent"
 )
 
 // enrichers are the lookups behind the geoip, asn and user_agent functions.

@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"akship/inputs/authentik/datasets"
+	"akship/internal/datasets"
 )
 
 // FuzzMap feeds arbitrary bytes to every dataset's mapping: there must be

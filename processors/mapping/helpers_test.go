@@ -8,8 +8,8 @@ import (
 
 	"github.com/google/cel-go/common/types"
 
-	"akship/processors/geoip"
-	"akship/processors/useragent"
+	"akship/processors/mapping/geoip"
+	"akship/processors/mapping/useragent"
 )
 
 var (

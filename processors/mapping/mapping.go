@@ -14,9 +14,9 @@ import (
 	"github.com/google/cel-go/common/types/ref"
 
 	"akship/agent"
-	"akship/inputs/authentik/datasets"
-	"akship/processors/geoip"
-	"akship/processors/useragent"
+	"akship/internal/datasets"
+	"akship/processors/mapping/geoip"
+	"akship/processors/mapping/useragent"
 )
 
 // ErrEvaluation is wrapped by the errors of records whose program failed

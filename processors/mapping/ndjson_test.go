@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"akship/agent"
-	"akship/inputs/authentik/datasets"
+	"akship/internal/datasets"
 )
 
 // TestMapNDJSONWritesWhatShips: the map command's documents are the bytes

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"akship/inputs/authentik/datasets"
+	"akship/internal/datasets"
 )
 
 // mapUsers runs MapNDJSON over in and returns the user.id of every

@@ -12,15 +12,11 @@ package esdouble
 
 import (
 	"encoding/json"
-	"io"
-	"log"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -302,42 +298,3 @@ func writeError(w http.ResponseWriter, status int, typ, reason string) {
 		"status": status,
 	})
 }
-
-// Server is a Double listening on a loopback port.
-type Server struct {
-	*Double
-	// URL is the base URL, e.g. http://127.0.0.1:41234.
-	URL  string
-	HTTP *httptest.Server
-}
-
-// NewServer starts a Double on a loopback port; Close stops it.
-func NewServer() *Server {
-	d := New()
-	s := httptest.NewServer(d)
-	return &Server{Double: d, URL: s.URL, HTTP: s}
-}
-
-// Start starts a Double for a test and stops it when the test ends.
-func Start(tb testing.TB) *Server {
-	tb.Helper()
-	s := NewServer()
-	tb.Cleanup(s.Close)
-	return s
-}
-
-// StartTLS is Start with HTTPS and a self-signed certificate, available
-// as s.HTTP.Certificate().
-func StartTLS(tb testing.TB) *Server {
-	tb.Helper()
-	d := New()
-	h := httptest.NewUnstartedServer(d)
-	// Refused handshakes are what TLS tests are about; keep them quiet.
-	h.Config.ErrorLog = log.New(io.Discard, "", 0)
-	h.StartTLS()
-	tb.Cleanup(h.Close)
-	return &Server{Double: d, URL: h.URL, HTTP: h}
-}
-
-// Close stops the server.
-func (s *Server) Close() { s.HTTP.Close() }

@@ -38,7 +38,7 @@ func do(t *testing.T, method, url, body string, gz bool) (*http.Response, string
 }
 
 func TestInfoAndProductHeader(t *testing.T) {
-	s := Start(t)
+	s := start(t)
 	for _, path := range []string{"/", "/nope/_search"} {
 		res, _ := do(t, "GET", s.URL+path, "", false)
 		if res.Header.Get("X-Elastic-Product") != "Elasticsearch" {
@@ -52,7 +52,7 @@ func TestInfoAndProductHeader(t *testing.T) {
 }
 
 func TestBulkResponses(t *testing.T) {
-	s := Start(t)
+	s := start(t)
 	body := `{"create":{"_index":"logs-a.b-default","_id":"1"}}
 {"@timestamp":"2026-01-01T00:00:00Z","m":1}
 {"create":{"_index":"logs-a.b-default","_id":"1"}}
@@ -128,7 +128,7 @@ func TestBulkResponses(t *testing.T) {
 }
 
 func TestBulkRequestErrors(t *testing.T) {
-	s := Start(t)
+	s := start(t)
 	tests := []struct {
 		name, body string
 		want       int
@@ -147,7 +147,7 @@ func TestBulkRequestErrors(t *testing.T) {
 
 func TestFaultsAreDeterministic(t *testing.T) {
 	run := func() Stats {
-		s := Start(t)
+		s := start(t)
 		s.SetFaults(Faults{Seed: 42, ItemRejectRate: 0.2, RequestErrorRate: 0.3})
 		for i := 0; i < 20; i++ {
 			var b strings.Builder
@@ -165,7 +165,7 @@ func TestFaultsAreDeterministic(t *testing.T) {
 }
 
 func TestLimitsDownAndLatency(t *testing.T) {
-	s := Start(t)
+	s := start(t)
 	s.SetFaults(Faults{MaxContentLength: 10, Latency: 20 * time.Millisecond})
 	start := time.Now()
 	res, _ := do(t, "POST", s.URL+"/_bulk", `{"create":{"_index":"a"}}`+"\n{}\n", false)
@@ -183,7 +183,7 @@ func TestLimitsDownAndLatency(t *testing.T) {
 }
 
 func TestTemplatesStoredAndRetrievable(t *testing.T) {
-	s := Start(t)
+	s := start(t)
 	steps := []struct{ method, path, body string }{
 		{"PUT", "/_ilm/policy/p", `{"policy":{"phases":{"delete":{"min_age":"30d","actions":{"delete":{}}}}}}`},
 		{"PUT", "/_index_template/missing", `{"index_patterns":["x-*"],"composed_of":["nope"]}`},

@@ -13,7 +13,7 @@ import (
 // document into t-1 and returns its item's status, error type and reason.
 func mappedIndex(t *testing.T, mappings string) func(doc string) (int, string, string) {
 	t.Helper()
-	s := Start(t)
+	s := start(t)
 	tpl := `{"index_patterns":["t-*"],"template":{"settings":{"index.mapping.total_fields.limit":12},"mappings":` + mappings + `}}`
 	if res, body := do(t, http.MethodPut, s.URL+"/_index_template/t", tpl, false); res.StatusCode != 200 {
 		t.Fatalf("PUT template: %d %s", res.StatusCode, body)
