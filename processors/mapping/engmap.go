@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 // across records through a pool.
 type engineState struct {
 	prog, ext runState
+	view      recordView
 	w         engWriter
 	act       activation
 }
@@ -51,8 +53,12 @@ func (dm *datasetMapper) mapJSON(raw []byte, collected time.Time) ([]byte, error
 	// written into the document before mapJSON returns: raw itself can
 	// stand for it.
 	original := unsafeString(raw)
-	record, decodeErr := decodeObject(raw)
-	if decodeErr != nil {
+	var record any
+	var decodeErr error
+	if root, ok := st.view.open(raw); ok {
+		defer st.view.close() // after the document is written
+		record = root
+	} else if record, decodeErr = decodeObject(raw); decodeErr != nil {
 		pre = append(pre, fail("%v", decodeErr))
 		record = map[string]any{}
 	}
@@ -83,7 +89,11 @@ func (dm *datasetMapper) mapJSON(raw []byte, collected time.Time) ([]byte, error
 		msgs := w.f.messages()
 		dm.write(w, ls, n, pre, original, collected, msgs)
 	}
-	js := append(make([]byte, 0, len(w.b)+agent.FieldsJSONSpare), w.b...)
+	// Copied with its spare capacity by append, which (unlike make) does
+	// not zero the bytes it copies over.
+	size := len(w.b)
+	w.b = slices.Grow(w.b, agent.FieldsJSONSpare)
+	js := append([]byte(nil), w.b[:size+agent.FieldsJSONSpare]...)[:size]
 	switch {
 	case decodeErr != nil && evalErr != nil:
 		return js, fmt.Errorf("%w (and %v)", decodeErr, evalErr)
@@ -131,7 +141,7 @@ func (dm *datasetMapper) write(w *engWriter, ls [3]layer, n int, pre []*Failure,
 
 // evalLayer runs a compiled program's engine on a record and returns its
 // document as a layer.
-func (c *compiled) evalLayer(act *activation, record map[string]any, collected time.Time, rs *runState) (layer, error) {
+func (c *compiled) evalLayer(act *activation, record any, collected time.Time, rs *runState) (layer, error) {
 	vals := rs.vals
 	if err := c.eng.run(act, record, collected, rs); err != nil {
 		return layer{}, fmt.Errorf("%w: %s: %v", ErrEvaluation, c.name, err)
@@ -183,6 +193,8 @@ func plainCopy(v any) (any, bool) {
 	case *overlay:
 		return deepPlain(x.materialise()), true
 	case *enriched:
+		return x.materialise(), true
+	case *jsonObject:
 		return x.materialise(), true
 	case map[string]any:
 		var out map[string]any

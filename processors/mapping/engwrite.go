@@ -3,6 +3,8 @@ package mapping
 import (
 	"strconv"
 
+	"github.com/valyala/fastjson"
+
 	"akship/internal/jsonenc"
 )
 
@@ -33,7 +35,7 @@ func resolve(n *node, ev []any) layer {
 	}
 	if n.kind == nodeLeaf {
 		switch x := ev[n.step].(type) {
-		case *overlay, *enriched:
+		case *overlay, *enriched, *jsonObject:
 			return layer{v: x}
 		}
 		return layer{v: native(ev[n.step])}
@@ -52,7 +54,9 @@ func (l layer) object() bool {
 // engWriter writes documents; it is reused, one document at a time.
 type engWriter struct {
 	b     []byte
-	stack []layer // the layers of the members being written
+	stack []layer         // the layers of the members being written
+	view  []jsonenc.Entry // the members of parsed objects being written
+	keys  []string        // stacked's scratch
 	f     finisher
 	enc   jsonenc.Encoder
 	fin   finishing
@@ -273,6 +277,13 @@ func (w *engWriter) value(v any) bool {
 		return w.overlayValue(x)
 	case *enriched:
 		return w.enrichedValue(x)
+	case *jsonObject:
+		if x.m != nil {
+			return w.object(x.m)
+		}
+		return w.viewObject(x)
+	case *fastjson.Value:
+		return w.jsonValue(x)
 	}
 	nv := native(v)
 	switch nv.(type) {
