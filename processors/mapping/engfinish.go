@@ -30,6 +30,13 @@ type (
 	errorMessages []string
 )
 
+// finishConstants are a dataset's finishing values that are the same for
+// every document, made once (boxed, so writing them allocates nothing).
+type finishConstants struct {
+	dataset          any // event.dataset
+	tags, failedTags finalTags
+}
+
 // finishing holds the finishing fields' objects, rebuilt per document
 // without allocating.
 type finishing struct {

@@ -113,7 +113,7 @@ func (dm *datasetMapper) write(w *engWriter, ls [3]layer, n int, pre []*Failure,
 	f := &w.fin
 	f.event = kvObject{keys: f.eventKeys[:0], vals: f.eventVals[:0]}
 	f.event.keys = append(f.event.keys, "dataset")
-	f.event.vals = append(f.event.vals, dm.dataset)
+	f.event.vals = append(f.event.vals, dm.finish.dataset)
 	if len(msgs) > 0 {
 		f.event.keys = append(f.event.keys, "kind")
 		f.event.vals = append(f.event.vals, "pipeline_error")
@@ -132,7 +132,11 @@ func (dm *datasetMapper) write(w *engWriter, ls [3]layer, n int, pre []*Failure,
 		f.root.vals = append(f.root.vals, &f.errorObj)
 	}
 	f.root.keys = append(f.root.keys, "event", "tags")
-	f.root.vals = append(f.root.vals, &f.event, finalTags{tags: dm.tags, failed: len(msgs) > 0})
+	tags := &dm.finish.tags
+	if len(msgs) > 0 {
+		tags = &dm.finish.failedTags
+	}
+	f.root.vals = append(f.root.vals, &f.event, tags)
 	ls[n] = layer{kv: &f.root, fin: true}
 	if !w.layers(ls[:n+1]) {
 		w.b = append(w.b, "{}"...)

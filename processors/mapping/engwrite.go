@@ -57,6 +57,7 @@ type engWriter struct {
 	stack []layer         // the layers of the members being written
 	view  []jsonenc.Entry // the members of parsed objects being written
 	keys  []string        // stacked's scratch
+	num   []byte          // a number's text
 	f     finisher
 	enc   jsonenc.Encoder
 	fin   finishing
@@ -90,8 +91,8 @@ func (w *engWriter) layers(ls []layer) bool {
 			w.b = w.fin.collected.UTC().AppendFormat(w.b, dateLayout)
 			w.b = append(w.b, '"')
 			return true
-		case finalTags:
-			return w.tags(lower, x)
+		case *finalTags:
+			return w.tags(lower, *x)
 		case errorMessages:
 			return w.messages(lower, x)
 		}

@@ -61,6 +61,7 @@ type converter struct {
 	arena []byte
 	ascii bool        // the record has no byte above 0x7f: every string is valid UTF-8
 	views *recordView // where objects get their views (see lazy)
+	num   []byte      // a number's text, reused
 }
 
 // scanBytes looks at data 8 bytes at a time: control reports a byte below
@@ -123,8 +124,8 @@ func (c *converter) convert(v *fastjson.Value) any {
 	case fastjson.TypeString:
 		return c.str(v.GetStringBytes())
 	case fastjson.TypeNumber:
-		var buf [32]byte
-		return number(v.MarshalTo(buf[:0]))
+		c.num = v.MarshalTo(c.num[:0])
+		return number(c.num)
 	case fastjson.TypeTrue:
 		return true
 	case fastjson.TypeFalse:
@@ -182,8 +183,12 @@ func stdParse(data []byte) (any, error) {
 // number converts a valid JSON number's text to a document value (see
 // jsonnum); text may be reused afterwards.
 func number(text []byte) any {
-	s := string(text)
-	return jsonnum.Value(s, jsonnum.Integral(s))
+	s := unsafeString(text)
+	v := jsonnum.Value(s, jsonnum.Integral(s))
+	if _, isText := v.(string); isText {
+		return string(text) // a copy: s is text
+	}
+	return v
 }
 
 // unsafeString views b as a string without copying; b must not change

@@ -54,7 +54,7 @@ func (r *recordView) open(data []byte) (*jsonObject, bool) {
 		return nil, false
 	}
 	// The record's strings are copied into one arena, see parseJSON.
-	r.c = converter{arena: make([]byte, 0, len(data)), ascii: true, views: r}
+	r.c = converter{arena: make([]byte, 0, len(data)), ascii: true, views: r, num: r.c.num}
 	if r.views == nil {
 		r.views = make([]jsonObject, 0, maxViews)
 	}
@@ -68,7 +68,7 @@ func (r *recordView) close() {
 	}
 	clear(r.views)
 	r.views = r.views[:0]
-	r.p, r.c = nil, converter{}
+	r.p, r.c = nil, converter{num: r.c.num}
 }
 
 // get returns the value of key k, as parseJSON would decode it (the last
@@ -239,8 +239,8 @@ func (w *engWriter) jsonValue(v *fastjson.Value) bool {
 		w.b = append(w.b, ']')
 		return true
 	case fastjson.TypeNumber:
-		var buf [32]byte
-		return w.value(number(v.MarshalTo(buf[:0])))
+		w.num = v.MarshalTo(w.num[:0])
+		return w.value(number(w.num))
 	case fastjson.TypeTrue:
 		w.b = append(w.b, "true"...)
 		return true
