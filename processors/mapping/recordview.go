@@ -24,6 +24,8 @@ type jsonObject struct {
 	o *fastjson.Object
 	c *converter
 	m map[string]any // the object as a map, once something asked for it
+	// checked says whether repeats tells if a key appears twice.
+	checked, repeats bool
 }
 
 // recordView is a parsed record: the parser holding it, the converter of
@@ -78,16 +80,43 @@ func (j *jsonObject) get(k string) (any, bool) {
 		v, ok := j.m[k]
 		return v, ok
 	}
+	if !j.checked {
+		j.checked, j.repeats = true, repeatsKey(j.o)
+	}
 	var found *fastjson.Value
-	j.o.Visit(func(key []byte, v *fastjson.Value) {
-		if string(key) == k {
-			found = v
-		}
-	})
+	if j.repeats {
+		j.o.Visit(func(key []byte, v *fastjson.Value) {
+			if string(key) == k {
+				found = v
+			}
+		})
+	} else {
+		found = j.o.Get(k) // the first, the only one
+	}
 	if found == nil {
 		return nil, false
 	}
 	return j.c.lazy(found), true
+}
+
+// repeatsKey reports whether a key appears twice in o.
+func repeatsKey(o *fastjson.Object) bool {
+	var keys [16]string
+	seen := keys[:0]
+	repeats := false
+	o.Visit(func(k []byte, _ *fastjson.Value) {
+		if repeats {
+			return
+		}
+		for _, s := range seen {
+			if s == string(k) {
+				repeats = true
+				return
+			}
+		}
+		seen = append(seen, unsafeString(k))
+	})
+	return repeats
 }
 
 // lazy converts a value, objects to their views.
