@@ -147,11 +147,6 @@ func (j *jsonObject) materialise() map[string]any {
 	return j.m
 }
 
-// size is the number of distinct keys.
-func (j *jsonObject) size() int {
-	return len(j.materialise())
-}
-
 // getKey reads key k of a map, an overlay or a view; isMap is false for
 // anything else.
 func getKey(v any, k string) (val any, has, isMap bool) {
