@@ -311,28 +311,51 @@ func (w *engWriter) object(m map[string]any) bool {
 func (w *engWriter) list(l []any) bool {
 	start := len(w.b)
 	w.b = append(w.b, '[')
-	count := w.elements(l, 0)
-	if count == 0 {
-		w.b = w.b[:start]
-		return false
-	}
-	w.b = append(w.b, ']')
-	return true
+	return w.closeList(start, w.elements(l, 0))
 }
 
 // elements writes the non-empty values of l as array elements after count
 // others and returns the new count.
 func (w *engWriter) elements(l []any, count int) int {
 	for _, v := range l {
-		mark := len(w.b)
-		if count > 0 {
-			w.b = append(w.b, ',')
-		}
-		if w.value(v) {
-			count++
-		} else {
-			w.b = w.b[:mark]
-		}
+		mark := w.element(count)
+		count = w.endElement(mark, w.value(v), count)
 	}
 	return count
+}
+
+// element starts an array element after count others; endElement keeps it
+// when its value was written (ok), else removes it, and returns the new
+// count.
+func (w *engWriter) element(count int) int {
+	mark := len(w.b)
+	if count > 0 {
+		w.b = append(w.b, ',')
+	}
+	return mark
+}
+
+func (w *engWriter) endElement(mark int, ok bool, count int) int {
+	if ok {
+		return count + 1
+	}
+	w.b = w.b[:mark]
+	return count
+}
+
+// closeList ends an array begun at start: closed when it has elements,
+// else removed (an empty array is dropped).
+func (w *engWriter) closeList(start, count int) bool {
+	return w.closeWith(start, count, ']')
+}
+
+// closeWith ends an object or array begun at start with end, or removes it
+// when it holds nothing.
+func (w *engWriter) closeWith(start, count int, end byte) bool {
+	if count == 0 {
+		w.b = w.b[:start]
+		return false
+	}
+	w.b = append(w.b, end)
+	return true
 }

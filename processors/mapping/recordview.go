@@ -246,22 +246,10 @@ func (w *engWriter) jsonValue(v *fastjson.Value) bool {
 		w.b = append(w.b, '[')
 		count := 0
 		for _, e := range a {
-			mark := len(w.b)
-			if count > 0 {
-				w.b = append(w.b, ',')
-			}
-			if w.jsonValue(e) {
-				count++
-			} else {
-				w.b = w.b[:mark]
-			}
+			mark := w.element(count)
+			count = w.endElement(mark, w.jsonValue(e), count)
 		}
-		if count == 0 {
-			w.b = w.b[:start]
-			return false
-		}
-		w.b = append(w.b, ']')
-		return true
+		return w.closeList(start, count)
 	case fastjson.TypeNumber:
 		w.num = v.MarshalTo(w.num[:0])
 		return w.value(number(w.num))
