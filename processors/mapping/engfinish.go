@@ -30,6 +30,13 @@ type (
 	errorMessages []string
 )
 
+// finishConstants are a dataset's finishing values that are the same for
+// every document, made once (boxed, so writing them allocates nothing).
+type finishConstants struct {
+	dataset          any // event.dataset
+	tags, failedTags finalTags
+}
+
 // finishing holds the finishing fields' objects, rebuilt per document
 // without allocating.
 type finishing struct {
@@ -140,20 +147,11 @@ func (w *engWriter) member(count int, k string) int {
 // removed. It returns the new count of members.
 func (w *engWriter) endMember(mark int, ok bool, count int) int {
 	w.f.path = w.f.path[:len(w.f.path)-1]
-	if ok {
-		return count + 1
-	}
-	w.b = w.b[:mark]
-	return count
+	return w.endElement(mark, ok, count)
 }
 
 // closeObject ends an object begun at start: closed when it has members,
 // else removed (an empty object is dropped).
 func (w *engWriter) closeObject(start, count int) bool {
-	if count == 0 {
-		w.b = w.b[:start]
-		return false
-	}
-	w.b = append(w.b, '}')
-	return true
+	return w.closeWith(start, count, '}')
 }

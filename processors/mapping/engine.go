@@ -71,9 +71,6 @@ type engine struct {
 	locals  int  // the most locals a step's closures use
 	usesDoc bool // the program reads doc (extensions)
 	tags    any  // the tags, as closures read them
-	// overlays marks the slots whose closures may return overlays, which
-	// cel-go is given applied.
-	overlays []bool
 }
 
 // recordVars are the variables whose value changes from record to record.
@@ -194,12 +191,6 @@ func (c *engineCompiler) addStep(expr ast.Expr, scope []binding, dynamic map[str
 		st.fast = lc.value(expr)
 		c.e.locals = max(c.e.locals, lc.maxLoc)
 	}
-	if slot >= 0 {
-		for len(c.e.overlays) <= slot {
-			c.e.overlays = append(c.e.overlays, false)
-		}
-		c.e.overlays[slot] = st.fast != nil && (callsNamed(expr, "with") || callsNamed(expr, "without"))
-	}
 	c.e.steps = append(c.e.steps, st)
 	return len(c.e.steps) - 1, nil
 }
@@ -225,20 +216,18 @@ func (c *engineCompiler) checkedWithin(expr ast.Expr) (map[int64]*types.Type, ma
 // engineActivation resolves a step's variables: the names bound where the
 // step is, then the program's inputs.
 type engineActivation struct {
-	base     *activation
-	slots    []any
-	scope    []binding
-	overlays []bool
+	base  *activation
+	slots []any
+	scope []binding
 }
 
 // ResolveName implements interpreter.Activation.
 func (a *engineActivation) ResolveName(name string) (any, bool) {
 	for _, b := range a.scope {
 		if b.name == name {
-			if b.slot < len(a.overlays) && a.overlays[b.slot] {
-				return deepPlain(a.slots[b.slot]), true
-			}
-			return a.slots[b.slot], true
+			// cel-go reads plain maps only: overlays applied, the
+			// record view's objects decoded.
+			return deepPlain(a.slots[b.slot]), true
 		}
 	}
 	return a.base.ResolveName(name)
@@ -251,8 +240,8 @@ func (a *engineActivation) Parent() interpreter.Activation { return nil }
 // the first error of a leaf, in CEL's evaluation order, which fails the
 // program as a whole; a bound value's error only matters where it is used.
 // A step's closures run first; where they give up, cel-go evaluates it.
-func (e *engine) run(base *activation, record map[string]any, collected time.Time, rs *runState) error {
-	act := engineActivation{base: base, slots: rs.slots, overlays: e.overlays}
+func (e *engine) run(base *activation, record any, collected time.Time, rs *runState) error {
+	act := engineActivation{base: base, slots: rs.slots}
 	lc := &rs.lc
 	*lc = lctx{record: record, tags: e.tags, collected: collected, slots: rs.slots,
 		locals: lc.locals[:0], present: lc.present[:0]}

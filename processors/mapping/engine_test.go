@@ -17,6 +17,16 @@ func engineRecords(t *testing.T) [][]byte {
 	for _, action := range []string{"login", "login_failed", "model_created", "email_sent", "nope"} {
 		records = append(records, []byte(`{"action":"`+action+`","client_ip":"81.2.69.9"}`))
 	}
+	// Records the record view must read as decoding does: repeated keys
+	// (the last wins), escapes, non-ASCII and invalid UTF-8, numbers
+	// beyond int64, empty values, deep objects.
+	records = append(records,
+		[]byte(`{"user":{"pk":1,"email":"a@x"},"action":"login","user":{"pk":"2","username":"u\u00e9","pk":3},"pk":"p","pk":"q"}`),
+		[]byte(`{"action":"model_created","context":{"model":{"pk":18446744073709551616,"name":"\"quoted\" \u2028 <b>"},"flow":{"pk":7},"created":"true"},"user":{}}`),
+		[]byte(`{"action":"ünïcode","client_ip":"","user":{"username":"jörg","email":"j@exämple.org","pk":1.5e3},"context":{"args":[{},[],"",null,{"a":{"b":[1,{"c":""}]}}]}}`),
+		[]byte("{\"action\":\"bad\xffutf8\",\"user\":{\"email\":\"x\xfe@y\"}}"),
+		[]byte(`{"context":{"http_request":{"method":"GET","path":"/p","user_agent":"curl/8.0","args":{"next":{"deep":{"er":true}}}}},"user":{"on_behalf_of":{"pk":5,"email":"o@x"}}}`),
+	)
 	files, _ := filepath.Glob(filepath.Join("testdata", "golden", "*.record"))
 	for _, f := range files {
 		records = append(records, readLines(t, f)...)
@@ -78,6 +88,12 @@ func TestEngineMatchesReference(t *testing.T) {
 		{name: "edits under extension", program: `{"authentik": {"event": without(with(record, {"user.pk": 1}), ["client_ip"])}}`,
 			extend: `{"authentik": {"event": {"user": {"added": true}, "pk": doc.authentik.event.?pk.orValue("none")}}}`},
 		{name: "not finite", program: `{"a": 1.0 / 0.0, "b": [0.0 / 0.0]}`},
+		{name: "record objects read and handed on", program: `cel.bind(u, record.?user.orValue({}), cel.bind(c, record.?context,
+			{"u": u, "keys": u.all(k, k != ""), "has": has(u.pk), "in": "pk" in u, "size": size(u), "eq": u == {"pk": 3},
+			 "c": c.orValue(null), "m": c.optMap(x, x.?model).orValue(null), "all": record,
+			 "w": with(u, {"pk": "s"}), "wo": without(record, ["user.pk", "context.args"]),
+			 "merged": merge(u, {"extra": record.?pk.orValue(null)}), "list": [u, record.?context.orValue(null)],
+			 "f": field(record, "context.model.name").orValue(null), "s": to_string(u)}))`},
 	}
 	records := engineRecords(t)
 	for _, tc := range cases {

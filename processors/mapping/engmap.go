@@ -12,6 +12,7 @@ import (
 // across records through a pool.
 type engineState struct {
 	prog, ext runState
+	view      recordView
 	w         engWriter
 	act       activation
 }
@@ -50,8 +51,12 @@ func (dm *datasetMapper) mapJSON(raw []byte, collected time.Time) ([]byte, error
 	// written into the document before mapJSON returns: raw itself can
 	// stand for it.
 	original := unsafeString(raw)
-	record, decodeErr := decodeObject(raw)
-	if decodeErr != nil {
+	var record any
+	var decodeErr error
+	if root, ok := st.view.open(raw); ok {
+		defer st.view.close() // after the document is written
+		record = root
+	} else if record, decodeErr = decodeObject(raw); decodeErr != nil {
 		pre = append(pre, fail("%v", decodeErr))
 		record = map[string]any{}
 	}
@@ -102,7 +107,7 @@ func (dm *datasetMapper) write(w *engWriter, ls [3]layer, n int, pre []*Failure,
 	f := &w.fin
 	f.event = kvObject{keys: f.eventKeys[:0], vals: f.eventVals[:0]}
 	f.event.keys = append(f.event.keys, "dataset")
-	f.event.vals = append(f.event.vals, dm.dataset)
+	f.event.vals = append(f.event.vals, dm.finish.dataset)
 	if len(msgs) > 0 {
 		f.event.keys = append(f.event.keys, "kind")
 		f.event.vals = append(f.event.vals, "pipeline_error")
@@ -121,7 +126,11 @@ func (dm *datasetMapper) write(w *engWriter, ls [3]layer, n int, pre []*Failure,
 		f.root.vals = append(f.root.vals, &f.errorObj)
 	}
 	f.root.keys = append(f.root.keys, "event", "tags")
-	f.root.vals = append(f.root.vals, &f.event, finalTags{tags: dm.tags, failed: len(msgs) > 0})
+	tags := &dm.finish.tags
+	if len(msgs) > 0 {
+		tags = &dm.finish.failedTags
+	}
+	f.root.vals = append(f.root.vals, &f.event, tags)
 	ls[n] = layer{kv: &f.root, fin: true}
 	if !w.layers(ls[:n+1]) {
 		w.b = append(w.b, "{}"...)
@@ -130,7 +139,7 @@ func (dm *datasetMapper) write(w *engWriter, ls [3]layer, n int, pre []*Failure,
 
 // evalLayer runs a compiled program's engine on a record and returns its
 // document as a layer.
-func (c *compiled) evalLayer(act *activation, record map[string]any, collected time.Time, rs *runState) (layer, error) {
+func (c *compiled) evalLayer(act *activation, record any, collected time.Time, rs *runState) (layer, error) {
 	vals := rs.vals
 	if err := c.eng.run(act, record, collected, rs); err != nil {
 		return layer{}, fmt.Errorf("%w: %s: %v", ErrEvaluation, c.name, err)
@@ -182,6 +191,8 @@ func plainCopy(v any) (any, bool) {
 	case *overlay:
 		return deepPlain(x.materialise()), true
 	case *enriched:
+		return x.materialise(), true
+	case *jsonObject:
 		return x.materialise(), true
 	case map[string]any:
 		var out map[string]any

@@ -110,17 +110,6 @@ func readsRecord(expr ast.Expr, dynamic map[string]bool) bool {
 	return found
 }
 
-// callsNamed reports whether expr calls the function name.
-func callsNamed(expr ast.Expr, name string) bool {
-	found := false
-	ast.PostOrderVisit(expr, ast.NewExprVisitor(func(e ast.Expr) {
-		if e.Kind() == ast.CallKind && e.AsCall().FunctionName() == name {
-			found = true
-		}
-	}))
-	return found
-}
-
 // identNamed reports whether expr refers to the name.
 func identNamed(expr ast.Expr, name string) bool {
 	found := false

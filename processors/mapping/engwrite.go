@@ -3,6 +3,8 @@ package mapping
 import (
 	"strconv"
 
+	"github.com/valyala/fastjson"
+
 	"akship/internal/jsonenc"
 )
 
@@ -33,7 +35,7 @@ func resolve(n *node, ev []any) layer {
 	}
 	if n.kind == nodeLeaf {
 		switch x := ev[n.step].(type) {
-		case *overlay, *enriched:
+		case *overlay, *enriched, *jsonObject:
 			return layer{v: x}
 		}
 		return layer{v: native(ev[n.step])}
@@ -52,7 +54,10 @@ func (l layer) object() bool {
 // engWriter writes documents; it is reused, one document at a time.
 type engWriter struct {
 	b     []byte
-	stack []layer // the layers of the members being written
+	stack []layer         // the layers of the members being written
+	view  []jsonenc.Entry // the members of parsed objects being written
+	keys  []string        // stacked's scratch
+	num   []byte          // a number's text
 	f     finisher
 	enc   jsonenc.Encoder
 	fin   finishing
@@ -86,8 +91,8 @@ func (w *engWriter) layers(ls []layer) bool {
 			w.b = w.fin.collected.UTC().AppendFormat(w.b, dateLayout)
 			w.b = append(w.b, '"')
 			return true
-		case finalTags:
-			return w.tags(lower, x)
+		case *finalTags:
+			return w.tags(lower, *x)
 		case errorMessages:
 			return w.messages(lower, x)
 		}
@@ -273,6 +278,13 @@ func (w *engWriter) value(v any) bool {
 		return w.overlayValue(x)
 	case *enriched:
 		return w.enrichedValue(x)
+	case *jsonObject:
+		if x.m != nil {
+			return w.object(x.m)
+		}
+		return w.viewObject(x)
+	case *fastjson.Value:
+		return w.jsonValue(x)
 	}
 	nv := native(v)
 	switch nv.(type) {
@@ -299,28 +311,51 @@ func (w *engWriter) object(m map[string]any) bool {
 func (w *engWriter) list(l []any) bool {
 	start := len(w.b)
 	w.b = append(w.b, '[')
-	count := w.elements(l, 0)
-	if count == 0 {
-		w.b = w.b[:start]
-		return false
-	}
-	w.b = append(w.b, ']')
-	return true
+	return w.closeList(start, w.elements(l, 0))
 }
 
 // elements writes the non-empty values of l as array elements after count
 // others and returns the new count.
 func (w *engWriter) elements(l []any, count int) int {
 	for _, v := range l {
-		mark := len(w.b)
-		if count > 0 {
-			w.b = append(w.b, ',')
-		}
-		if w.value(v) {
-			count++
-		} else {
-			w.b = w.b[:mark]
-		}
+		mark := w.element(count)
+		count = w.endElement(mark, w.value(v), count)
 	}
 	return count
+}
+
+// element starts an array element after count others; endElement keeps it
+// when its value was written (ok), else removes it, and returns the new
+// count.
+func (w *engWriter) element(count int) int {
+	mark := len(w.b)
+	if count > 0 {
+		w.b = append(w.b, ',')
+	}
+	return mark
+}
+
+func (w *engWriter) endElement(mark int, ok bool, count int) int {
+	if ok {
+		return count + 1
+	}
+	w.b = w.b[:mark]
+	return count
+}
+
+// closeList ends an array begun at start: closed when it has elements,
+// else removed (an empty array is dropped).
+func (w *engWriter) closeList(start, count int) bool {
+	return w.closeWith(start, count, ']')
+}
+
+// closeWith ends an object or array begun at start with end, or removes it
+// when it holds nothing.
+func (w *engWriter) closeWith(start, count int, end byte) bool {
+	if count == 0 {
+		w.b = w.b[:start]
+		return false
+	}
+	w.b = append(w.b, end)
+	return true
 }

@@ -37,7 +37,8 @@ var errTrailing = errors.New("the record is followed by more data")
 // text where encoding/json writes U+FFFD) — goes to encoding/json, so the
 // result is always exactly encoding/json's (FuzzParseJSON checks this).
 func parseJSON(data []byte) (any, error) {
-	if hasSurrogateEscape(data) || hasControlByte(data) || fastjson.ValidateBytes(data) != nil {
+	control, high := scanBytes(data)
+	if control || hasSurrogateEscape(data) || fastjson.ValidateBytes(data) != nil {
 		return stdParse(data)
 	}
 	p := parsers.Get()
@@ -50,7 +51,7 @@ func parseJSON(data []byte) (any, error) {
 	// record: unescaped strings are never longer than their JSON text, so
 	// it never grows and the strings can point into it (one allocation for
 	// all of them instead of one each).
-	c := converter{arena: make([]byte, 0, len(data))}
+	c := converter{arena: make([]byte, 0, len(data)), ascii: !high}
 	return c.convert(v), nil
 }
 
@@ -58,19 +59,17 @@ func parseJSON(data []byte) (any, error) {
 // memory) into the document value types.
 type converter struct {
 	arena []byte
-}
-
-// hasControlByte reports whether data holds a control character. JSON
-// allows them only as whitespace between tokens, never inside strings,
-// which fastjson's validator does not check; compact JSON (what authentik
-// sends) holds none, so such records simply take encoding/json.
-func hasControlByte(data []byte) bool {
-	control, _ := scanBytes(data)
-	return control
+	ascii bool        // the record has no byte above 0x7f: every string is valid UTF-8
+	views *recordView // where objects get their views (see lazy)
+	num   []byte      // a number's text, reused
 }
 
 // scanBytes looks at data 8 bytes at a time: control reports a byte below
 // 0x20 (the scan stops at it), high a byte at or above 0x80 before that.
+// JSON allows control characters only as whitespace between tokens, never
+// inside strings, which fastjson's validator does not check; compact JSON
+// (what authentik sends) holds none, so such records simply take
+// encoding/json. Without a high byte every string is valid UTF-8.
 func scanBytes(data []byte) (control, high bool) {
 	var seen uint64
 	i := 0
@@ -125,8 +124,8 @@ func (c *converter) convert(v *fastjson.Value) any {
 	case fastjson.TypeString:
 		return c.str(v.GetStringBytes())
 	case fastjson.TypeNumber:
-		var buf [32]byte
-		return number(v.MarshalTo(buf[:0]))
+		c.num = v.MarshalTo(c.num[:0])
+		return number(c.num)
 	case fastjson.TypeTrue:
 		return true
 	case fastjson.TypeFalse:
@@ -141,7 +140,7 @@ func (c *converter) str(b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}
-	if !utf8.Valid(b) || len(c.arena)+len(b) > cap(c.arena) {
+	if len(c.arena)+len(b) > cap(c.arena) || !c.ascii && !utf8.Valid(b) {
 		return validString(b)
 	}
 	start := len(c.arena)
@@ -184,8 +183,12 @@ func stdParse(data []byte) (any, error) {
 // number converts a valid JSON number's text to a document value (see
 // jsonnum); text may be reused afterwards.
 func number(text []byte) any {
-	s := string(text)
-	return jsonnum.Value(s, jsonnum.Integral(s))
+	s := unsafeString(text)
+	v := jsonnum.Value(s, jsonnum.Integral(s))
+	if _, isText := v.(string); isText {
+		return string(text) // a copy: s is text
+	}
+	return v
 }
 
 // unsafeString views b as a string without copying; b must not change

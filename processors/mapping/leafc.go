@@ -88,21 +88,19 @@ func (lc *leafCompiler) value(e ast.Expr) vfn {
 		if s.IsTestOnly() {
 			return func(c *lctx) (any, bool) {
 				xv, ok := x(c)
-				m, isMap := asMapValue(xv)
+				_, has, isMap := getKey(xv, f)
 				if !ok || !isMap {
 					return nil, false
 				}
-				_, has := m[f]
 				return has, true
 			}
 		}
 		return func(c *lctx) (any, bool) {
 			xv, ok := x(c)
-			m, isMap := asMapValue(xv)
+			v, has, isMap := getKey(xv, f)
 			if !ok || !isMap {
 				return nil, false
 			}
-			v, has := m[f]
 			return v, has
 		}
 	case ast.ListKind:

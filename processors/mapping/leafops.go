@@ -102,7 +102,7 @@ func (lc *leafCompiler) builtin(fn string, n int) func(a, b, c any) (any, bool) 
 				return int64(utf8.RuneCountInString(x)), utf8.ValidString(x)
 			case []any:
 				return int64(len(x)), true
-			case map[string]any, *overlay, *enriched:
+			case map[string]any, *overlay, *enriched, *jsonObject:
 				m, _ := asMapValue(x)
 				return int64(len(m)), true
 			}
@@ -204,7 +204,7 @@ func typeOf(v any) (any, bool) {
 		return celType("int"), true
 	case float64:
 		return celType("double"), true
-	case map[string]any, *overlay, *enriched:
+	case map[string]any, *overlay, *enriched, *jsonObject:
 		return celType("map"), true
 	case []any:
 		return celType("list"), true
@@ -266,10 +266,9 @@ func in(a, b, _ any) (any, bool) {
 			}
 		}
 		return false, true
-	case map[string]any, *overlay, *enriched:
-		m, _ := asMapValue(l)
+	case map[string]any, *overlay, *enriched, *jsonObject:
 		k, ok := a.(string)
-		_, has := m[k]
+		_, has, _ := getKey(l, k)
 		return has, ok
 	}
 	return nil, false

@@ -70,11 +70,13 @@ func (lc *leafCompiler) opt(e ast.Expr) ofn {
 		lookup := func(c *lctx, xv any) (any, bool, bool) {
 			k, ok := key(c)
 			ks, isStr := k.(string)
-			m, isMap := asMapValue(xv)
-			if !ok || !isStr || !isMap {
+			if !ok || !isStr {
 				return nil, false, false
 			}
-			v, has := m[ks]
+			v, has, isMap := getKey(xv, ks)
+			if !isMap {
+				return nil, false, false
+			}
 			return v, has, true
 		}
 		if xo := lc.opt(args[0]); xo != nil {
@@ -174,11 +176,8 @@ func literalPath(e ast.Expr) ([]string, bool) {
 // lookupKeys is field() of a path split into keys.
 func lookupKeys(v any, keys []string) (any, bool) {
 	for _, k := range keys {
-		m, ok := asMapValue(v)
-		if !ok {
-			return nil, false
-		}
-		if v, ok = m[k]; !ok {
+		var has, isMap bool
+		if v, has, isMap = getKey(v, k); !has || !isMap {
 			return nil, false
 		}
 	}
@@ -188,12 +187,9 @@ func lookupKeys(v any, keys []string) (any, bool) {
 // lookupDotted is field(): the value at a dotted path through maps.
 func lookupDotted(v any, path string) (any, bool) {
 	for {
-		m, ok := asMapValue(v)
-		if !ok {
-			return nil, false
-		}
 		k, rest, more := strings.Cut(path, ".")
-		if v, ok = m[k]; !ok {
+		var has, isMap bool
+		if v, has, isMap = getKey(v, k); !has || !isMap {
 			return nil, false
 		}
 		if !more {

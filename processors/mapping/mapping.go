@@ -38,6 +38,7 @@ type datasetMapper struct {
 	extend  *compiled // nil without an extend program
 	tags    []string
 	tagsVal ref.Val
+	finish  finishConstants
 	states  statePool // *engineState
 }
 
@@ -78,6 +79,8 @@ func New(cfg Config, log *slog.Logger) (*Mapper, error) {
 func newDatasetMapper(d agent.Dataset, dc DatasetConfig, e enrichers) (*datasetMapper, error) {
 	dm := &datasetMapper{dataset: datasets.Qualified(d), tags: append([]string(nil), dc.Tags...)}
 	dm.tagsVal = adapter.NativeToValue(dm.tags)
+	dm.finish = finishConstants{dataset: dm.dataset, tags: finalTags{tags: dm.tags},
+		failedTags: finalTags{tags: dm.tags, failed: true}}
 	src, name, err := source(d, "program", dc.Program, dc.ProgramFile, func() (string, string, error) {
 		src, err := DefaultProgram(d)
 		return src, "programs/" + string(d) + ".cel", err

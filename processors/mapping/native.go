@@ -120,6 +120,8 @@ func native(v any) any {
 		return v.materialise()
 	case *enriched:
 		return v.materialise()
+	case *jsonObject:
+		return v.materialise()
 	}
 	return v
 }

@@ -3,6 +3,8 @@ package mapping
 import (
 	"slices"
 	"strings"
+
+	"github.com/valyala/fastjson"
 )
 
 // An overlay is what with() and without() return in compiled leaves: a map
@@ -124,6 +126,8 @@ func asMapValue(v any) (map[string]any, bool) {
 		return x.materialise(), true
 	case *enriched:
 		return x.materialise(), true
+	case *jsonObject:
+		return x.materialise(), true
 	}
 	return nil, false
 }
@@ -194,23 +198,31 @@ func (w *engWriter) overlayValue(o *overlay) bool {
 		base = ov.base
 	}
 	slices.Reverse(levels)
-	m, _ := base.(map[string]any)
-	return w.stacked(m, levels)
+	return w.stacked(base, levels)
 }
 
-// stacked writes m with the levels' edits applied in order (applyEdits'
-// semantics for each).
-func (w *engWriter) stacked(m map[string]any, levels []level) bool {
-	var extra []string
+// stacked writes base (a map, a record view's object, or no map) with
+// the levels' edits applied in order (applyEdits' semantics for each).
+func (w *engWriter) stacked(base any, levels []level) bool {
+	// The edited keys, on a scratch stack (nested calls push above).
+	mark := len(w.keys)
 	for _, l := range levels {
 		for _, k := range l.s.keys {
-			if _, inBase := m[k]; !inBase && !slices.Contains(extra, k) {
-				extra = append(extra, k)
+			if !slices.Contains(w.keys[mark:], k) {
+				w.keys = append(w.keys, k)
 			}
 		}
 	}
-	entries := w.enc.Sorted(m, extra...)
-	defer w.enc.Release(entries)
+	extra := w.keys[mark:]
+	entries, isView := w.viewEntries(base, extra)
+	if isView {
+		defer w.releaseView(entries)
+	} else {
+		m, _ := asMapValue(base)
+		entries = w.enc.Sorted(m, extra...)
+		defer w.enc.Release(entries)
+	}
+	w.keys = w.keys[:mark]
 	start := len(w.b)
 	w.b = append(w.b, '{')
 	count := 0
@@ -248,7 +260,12 @@ func (w *engWriter) stacked(m map[string]any, levels []level) bool {
 		mark := w.member(count, e.K)
 		var ok bool
 		if subs != nil {
-			sub, _ := asMapValue(v)
+			var sub any = v
+			switch v.(type) {
+			case *jsonObject, *fastjson.Value:
+			default:
+				sub, _ = asMapValue(v)
+			}
 			ok = w.stacked(sub, subs)
 		} else {
 			ok = w.value(v)
@@ -260,9 +277,11 @@ func (w *engWriter) stacked(m map[string]any, levels []level) bool {
 
 // asMapShape reports whether v is a map or an overlay, without applying it.
 func asMapShape(v any) (any, bool) {
-	switch v.(type) {
-	case map[string]any, *overlay, *enriched:
+	switch x := v.(type) {
+	case map[string]any, *overlay, *enriched, *jsonObject:
 		return v, true
+	case *fastjson.Value: // a member of a record view, in the writer
+		return v, x.Type() == fastjson.TypeObject
 	}
 	return nil, false
 }

@@ -114,7 +114,7 @@ type activation struct {
 	// The engine's record and collection time, turned into record and
 	// collected when cel-go first asks for them (most records never make
 	// it ask).
-	recordMap map[string]any
+	recordMap any // a map or a record view's object
 	at        time.Time
 }
 
@@ -123,7 +123,7 @@ func (a *activation) ResolveName(name string) (any, bool) {
 	switch name {
 	case "record":
 		if a.record == nil && a.recordMap != nil {
-			a.record = adapter.NativeToValue(a.recordMap)
+			a.record = adapter.NativeToValue(deepPlain(a.recordMap))
 		}
 		return a.record, true
 	case "tags":
