@@ -3,7 +3,6 @@ package authentik
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"math"
 	"net/http"
@@ -13,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"akship/agent"
 	"akship/inputs/authentik/simulator"
 )
 
@@ -244,23 +242,7 @@ func TestPollDoneReportsItsCost(t *testing.T) {
 			log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			before := sim.Stats().Requests.Events
 			store = testStore(t, dir)
-			in := NewEvents(cfg, testClient(t, srv), InputOptions{Once: true, Store: store, Log: log})
-			ctx := testContext(t)
-			if err := in.Start(ctx); err != nil {
-				t.Fatal(err)
-			}
-			shipped := 0
-			for {
-				b, err := in.Read(ctx)
-				if errors.Is(err, agent.ErrEndOfInput) {
-					break
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				shipped += len(b.Events)
-				b.Ack(ctx, nil)
-			}
+			shipped := len(runOnceWith(t, srv, cfg, InputOptions{Once: true, Store: store, Log: log}))
 			store.Close()
 			requests := int(sim.Stats().Requests.Events - before)
 			var line struct {
