@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -180,13 +181,23 @@ func daemonConfig(path, listen string) error {
 // cost of every completed events poll on done and keeps the last lines
 // for error reports.
 type pollLog struct {
-	limitedBuffer
+	mu      sync.Mutex // Write runs in the command's copying goroutine
+	last    limitedBuffer
 	partial []byte
 	done    chan livePoll
 }
 
+// String returns the last lines written.
+func (l *pollLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.last.String()
+}
+
 func (l *pollLog) Write(p []byte) (int, error) {
-	_, _ = l.limitedBuffer.Write(p)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, _ = l.last.Write(p)
 	l.partial = append(l.partial, p...)
 	for {
 		i := bytes.IndexByte(l.partial, '\n')
