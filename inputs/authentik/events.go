@@ -42,6 +42,16 @@ type EventsInput struct {
 	walked  bool         // a walk completed in this run
 	fails   int
 	status  statusBox
+	poll    pollCost // what the walk in progress cost so far
+}
+
+// pollCost is what one poll (one walk, from its first request to its last
+// page) cost: the pages asked of authentik, probes and pages read again
+// after a repositioning included, and the events it shipped as new (not
+// the overlap's known ones). A completed poll reports it in the debug log
+// line "events poll done", which the steady-traffic bench reads.
+type pollCost struct {
+	requests, newEvents int
 }
 
 // NewEvents returns the events input.
@@ -184,8 +194,13 @@ func (in *EventsInput) newEvent(id string, raw []byte, now time.Time) *agent.Eve
 func (in *EventsInput) track(ctx context.Context, next eventsCursor, events []*agent.Event, finished bool,
 	started time.Time) (agent.Batch, bool, error) {
 	next.caughtUp = finished
+	in.poll.newEvents += len(events)
 	if finished {
-		in.opts.Metrics.PollDuration.WithLabelValues(in.name).Observe(in.opts.Now().Sub(started).Seconds())
+		took := in.opts.Now().Sub(started)
+		in.opts.Metrics.PollDuration.WithLabelValues(in.name).Observe(took.Seconds())
+		in.opts.Log.Debug(PollDoneMessage, "input", in.name, "requests", in.poll.requests,
+			"new_events", in.poll.newEvents, "duration", took)
+		in.poll = pollCost{}
 		in.status.update(func(s *Status) { s.LastSuccess, s.Handled, s.Total = in.opts.Now(), 0, 0 })
 		in.walk, in.walked = nil, true
 	}
@@ -196,6 +211,12 @@ func (in *EventsInput) track(ctx context.Context, next eventsCursor, events []*a
 	in.cur = next
 	return agent.Batch{Events: events, Ack: ack}, true, nil
 }
+
+// PollDoneMessage is the message of the debug log line the events input
+// writes when a poll completes, with its cost: requests (pages asked of
+// authentik in the poll) and new_events (events it shipped that no earlier
+// poll had).
+const PollDoneMessage = "events poll done"
 
 // Orderings of the events walks.
 const (
@@ -214,6 +235,7 @@ func (in *EventsInput) fetch(ctx context.Context, ordering, search string, page,
 	if search != "" {
 		q.Set("search", search)
 	}
+	in.poll.requests++
 	p, err := in.client.List(ctx, in.name, eventsPath, q)
 	if err == nil && size == in.cfg.PageSize {
 		in.pages.observe(p.Pagination)

@@ -18,7 +18,13 @@ import (
 // batch, and returns the shipped ids in order.
 func runOnce(t *testing.T, srv *httptest.Server, store *state.Store, cfg EventsConfig) []string {
 	t.Helper()
-	in := NewEvents(cfg, testClient(t, srv), InputOptions{Once: true, Store: store})
+	return runOnceWith(t, srv, cfg, InputOptions{Once: true, Store: store})
+}
+
+// runOnceWith is runOnce with the input's options (Once and Store set).
+func runOnceWith(t *testing.T, srv *httptest.Server, cfg EventsConfig, opts InputOptions) []string {
+	t.Helper()
+	in := NewEvents(cfg, testClient(t, srv), opts)
 	ctx := testContext(t)
 	if err := in.Start(ctx); err != nil {
 		t.Fatal(err)

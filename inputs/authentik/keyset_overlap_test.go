@@ -2,6 +2,8 @@ package authentik
 
 import (
 	"context"
+	"encoding/json"
+	"log/slog"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -220,4 +222,44 @@ func TestKeysetWalkWhileExpiryReachesTheAnchor(t *testing.T) {
 	<-done
 	ids = append(ids, runOnce(t, srv, store, cfg)...)
 	assertExactlyOnce(t, ids, simPresent(sim))
+}
+
+// TestPollDoneReportsItsCost: the debug line of a completed poll counts
+// the requests authentik received during the poll and the events the poll
+// shipped, for both walks (the steady-traffic bench relies on it).
+func TestPollDoneReportsItsCost(t *testing.T) {
+	for _, walk := range []string{WalkKeyset, WalkOffset} {
+		t.Run(walk, func(t *testing.T) {
+			sim, srv := newSim(t, "2026.8", 600)
+			dir := t.TempDir()
+			cfg := overlapConfig()
+			cfg.Walk = walk
+			store := testStore(t, dir)
+			runOnce(t, srv, store, cfg)
+			store.Close()
+			sim.InsertEvents(250)
+			var logs strings.Builder
+			log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			before := sim.Stats().Requests.Events
+			store = testStore(t, dir)
+			shipped := len(runOnceWith(t, srv, cfg, InputOptions{Once: true, Store: store, Log: log}))
+			store.Close()
+			requests := int(sim.Stats().Requests.Events - before)
+			var line struct {
+				Msg       string `json:"msg"`
+				Requests  int    `json:"requests"`
+				NewEvents int    `json:"new_events"`
+			}
+			found := 0
+			for _, l := range strings.Split(logs.String(), "\n") {
+				if json.Unmarshal([]byte(l), &line) == nil && line.Msg == PollDoneMessage {
+					found++
+				}
+			}
+			if found != 1 || line.Requests != requests || line.NewEvents != shipped || shipped != 250 {
+				t.Errorf("%d poll lines, last: %d requests, %d new; authentik got %d requests, %d shipped (want 250)",
+					found, line.Requests, line.NewEvents, requests, shipped)
+			}
+		})
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"os"
 	"regexp"
-	"strconv"
 	"testing"
 	"time"
 
@@ -106,34 +105,37 @@ func TestBenchConfigIsValid(t *testing.T) {
 
 // TestBenchLive runs the steady-traffic mode briefly (polls every second
 // instead of the default 30 s) against authentik 2026.8: both walks must
-// report polls, and the keyset walk at most ceil(new / 100) + 1 requests
-// per poll.
+// report polls that shipped new events, and no keyset poll may make more
+// than ceil(new / 100) + 1 requests for the new events it shipped itself.
+// 50 inserts/s: a poll ends only once it reaches the newest event, and the
+// race-instrumented daemon on a loaded 2-core CI machine shipped ~136/s, so
+// at 150/s its polls never ended (5-minute timeout); at 50/s a keyset walk
+// that re-reads its window still exceeds the bound (5 of 5 runs failed).
 func TestBenchLive(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the daemon for a few seconds per walk")
 	}
 	s := benchTestSettings(t)
 	s.ProfileDir, s.Events = "", 300
-	s.Release = bench.Release{Version: "2026.8", License: "none", Walk: "auto", Live: 150, LiveFor: 3 * time.Second,
+	s.Release = bench.Release{Version: "2026.8", License: "none", Walk: "auto", Live: 50, LiveFor: 3 * time.Second,
 		Interval: time.Second}
 	var out bytes.Buffer
 	if err := bench.Run(context.Background(), s, &out); err != nil {
 		t.Fatal(err)
 	}
 	t.Log("\n" + out.String())
-	// walk, polls, new/poll, requests/poll, max, bound, KB/poll, KB/new event
-	row := regexp.MustCompile(`(?m)^\s+keyset\s+(\d+)\s+(\d+)\s+([0-9.]+)\s+(\d+)\s+(\d+)\s`)
-	m := row.FindStringSubmatch(out.String())
-	if m == nil || m[1] == "0" {
-		t.Fatalf("no keyset row with polls")
-	}
-	if most, _ := strconv.Atoi(m[4]); most > 0 {
-		if bound, _ := strconv.Atoi(m[5]); most > bound {
-			t.Errorf("keyset poll made %d requests, bound %d", most, bound)
+	// walk, polls, new/poll, requests/poll, max, polls over the bound, …
+	for _, walk := range []string{"offset", "keyset"} {
+		row := regexp.MustCompile(`(?m)^\s+` + walk + `\s+(\d+)\s+(\d+)\s+([0-9.]+)\s+(\d+)\s+(\d+)\s`)
+		m := row.FindStringSubmatch(out.String())
+		if m == nil || m[1] == "0" || m[2] == "0" {
+			t.Errorf("no %s row with polls that shipped new events", walk)
+			continue
 		}
-	}
-	if !regexp.MustCompile(`(?m)^\s+offset\s+[1-9]`).MatchString(out.String()) {
-		t.Errorf("no offset row with polls")
+		if over := m[5]; walk == "keyset" && over != "0" {
+			t.Errorf("%s keyset polls (of %s) made more than ceil(new/100)+1 requests; most in one poll: %s",
+				over, m[1], m[4])
+		}
 	}
 }
 
