@@ -1,8 +1,9 @@
 package agent
 
 import (
-	"sync"
 	"sync/atomic"
+
+	"akship/internal/lazymap"
 )
 
 // Counts tallies the events that pass through a pipeline, per dataset and
@@ -14,8 +15,7 @@ import (
 // What holds between them: read = delivered + dead-lettered + in flight +
 // abandoned.
 type Counts struct {
-	mu        sync.RWMutex
-	byDataset map[Dataset]*tally
+	byDataset lazymap.Map[Dataset, *tally]
 	inFlight  atomic.Int64
 }
 
@@ -55,21 +55,17 @@ func (c *Counts) InFlight() int64 { return c.inFlight.Load() }
 // AddCounts adds o's tallies (not its events in flight) to c: a daemon
 // keeps its totals across the pipelines a reload replaces.
 func (c *Counts) AddCounts(o *Counts) {
-	o.mu.RLock()
-	defer o.mu.RUnlock()
-	for d, t := range o.byDataset {
+	o.byDataset.Range(func(d Dataset, t *tally) {
 		to := c.of(d)
 		for i := range t {
 			to[i].Add(t[i].Load())
 		}
-	}
+	})
 }
 
 func (c *Counts) get(d Dataset, o outcome) int64 {
-	c.mu.RLock()
-	t := c.byDataset[d]
-	c.mu.RUnlock()
-	if t == nil {
+	t, ok := c.byDataset.Load(d)
+	if !ok {
 		return 0
 	}
 	return t[o].Load()
@@ -77,22 +73,7 @@ func (c *Counts) get(d Dataset, o outcome) int64 {
 
 // of returns dataset d's tally, making it on first use.
 func (c *Counts) of(d Dataset) *tally {
-	c.mu.RLock()
-	t := c.byDataset[d]
-	c.mu.RUnlock()
-	if t != nil {
-		return t
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if t = c.byDataset[d]; t == nil {
-		if c.byDataset == nil {
-			c.byDataset = map[Dataset]*tally{}
-		}
-		t = new(tally)
-		c.byDataset[d] = t
-	}
-	return t
+	return c.byDataset.Get(d, func(Dataset) *tally { return new(tally) })
 }
 
 // add counts n events with outcome o, the i-th of dataset dataset(i): one

@@ -7,6 +7,8 @@ import (
 	"encoding"
 	"errors"
 	"fmt"
+	"iter"
+	"maps"
 	"math"
 	"reflect"
 	"strconv"
@@ -182,44 +184,53 @@ func (d *Decoder) structure(n *yaml.Node, path string, v reflect.Value) {
 	}
 }
 
-// yamlField reads a struct field's yaml tag: its key, whether it is
-// inlined, and whether it is configurable at all (tagged, exported, not "-").
-func yamlField(sf reflect.StructField) (name string, inline, ok bool) {
-	tag, tagged := sf.Tag.Lookup("yaml")
-	if !tagged || tag == "-" || !sf.IsExported() {
-		return "", false, false
+// yamlKey is a configurable struct field: its index, its YAML key, and
+// whether it is inlined.
+type yamlKey struct {
+	index  int
+	name   string
+	inline bool
+}
+
+// yamlFields yields the configurable fields of struct type t in order: those
+// exported and tagged yaml, but not "-". A tag without a name keys the
+// field by its lower-cased name.
+func yamlFields(t reflect.Type) iter.Seq[yamlKey] {
+	return func(yield func(yamlKey) bool) {
+		for i := 0; i < t.NumField(); i++ {
+			sf := t.Field(i)
+			tag, tagged := sf.Tag.Lookup("yaml")
+			if !tagged || tag == "-" || !sf.IsExported() {
+				continue
+			}
+			name, opts, _ := strings.Cut(tag, ",")
+			if name == "" {
+				name = strings.ToLower(sf.Name)
+			}
+			if !yield(yamlKey{index: i, name: name, inline: strings.Contains(opts, "inline")}) {
+				return
+			}
+		}
 	}
-	name, opts, _ := strings.Cut(tag, ",")
-	if name == "" {
-		name = strings.ToLower(sf.Name)
-	}
-	return name, strings.Contains(opts, "inline"), true
 }
 
 // structFields maps YAML keys to the settable fields of v, descending into
 // inline structs.
 func structFields(v reflect.Value) map[string]reflect.Value {
 	out := map[string]reflect.Value{}
-	t := v.Type()
-	for i := 0; i < t.NumField(); i++ {
-		name, inline, ok := yamlField(t.Field(i))
-		if !ok {
+	for f := range yamlFields(v.Type()) {
+		fv := v.Field(f.index)
+		if !f.inline {
+			out[f.name] = fv
 			continue
 		}
-		if inline {
-			fv := v.Field(i)
-			if fv.Kind() == reflect.Pointer {
-				if fv.IsNil() {
-					fv.Set(reflect.New(fv.Type().Elem()))
-				}
-				fv = fv.Elem()
+		if fv.Kind() == reflect.Pointer {
+			if fv.IsNil() {
+				fv.Set(reflect.New(fv.Type().Elem()))
 			}
-			for k, f := range structFields(fv) {
-				out[k] = f
-			}
-			continue
+			fv = fv.Elem()
 		}
-		out[name] = v.Field(i)
+		maps.Copy(out, structFields(fv))
 	}
 	return out
 }

@@ -43,18 +43,13 @@ func (d *Decoder) validateTree(n, at *yaml.Node, path string, v reflect.Value) {
 	default:
 		return
 	}
-	t := v.Type()
-	for i := 0; i < t.NumField(); i++ {
-		name, inline, ok := yamlField(t.Field(i))
-		if !ok {
+	for f := range yamlFields(v.Type()) {
+		if f.inline {
+			d.validateTree(n, at, path, v.Field(f.index))
 			continue
 		}
-		if inline {
-			d.validateTree(n, at, path, v.Field(i))
-			continue
-		}
-		c := child(n, name)
-		d.validateTree(c, cmp.Or(c, at), join(path, name), v.Field(i))
+		c := child(n, f.name)
+		d.validateTree(c, cmp.Or(c, at), join(path, f.name), v.Field(f.index))
 	}
 	d.validate(n, at, path, v)
 }

@@ -24,8 +24,9 @@ var (
 	commit  = ""
 )
 
-// command is one subcommand: it parses its own flags from args and returns
-// the process exit code.
+// command is one subcommand: run parses its flags from args (withFlags
+// makes it from the command's flag registration) and returns the process
+// exit code.
 type command struct {
 	summary string
 	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) int
@@ -37,15 +38,23 @@ var commands map[string]command
 
 func init() {
 	commands = map[string]command{
-		"run":         {"collect from authentik and ship (daemon, or --once until caught up)", cmdRun},
-		"demo":        {"run the full pipeline against a built-in authentik simulator", cmdDemo},
-		"simulate":    {"serve the authentik API simulator", cmdSimulate},
-		"validate":    {"check a configuration file (--connect also checks reachability)", cmdValidate},
-		"version":     {"print version, commit and Go version", cmdVersion},
-		"setup":       {"install the Elasticsearch index templates and lifecycle policy", cmdSetup},
-		"map":         {"map raw authentik records or API pages (stdin) to ECS documents (stdout)", cmdMap},
-		"bench":       {"measure a full backfill (mapped and unmapped) against the simulator", cmdBench},
-		"healthcheck": {"ask a running akship's /healthz (the container image's health check)", cmdHealthcheck},
+		"run": {"collect from authentik and ship (daemon, or --once until caught up)",
+			withFlags("run", "-c FILE [--once] [flags]", runFlags)},
+		"demo": {"run the full pipeline against a built-in authentik simulator",
+			withFlags("demo", "[flags]", demoFlags)},
+		"simulate": {"serve the authentik API simulator",
+			withFlags("simulate", "[--listen ADDR] [flags]", simulateFlags)},
+		"validate": {"check a configuration file (--connect also checks reachability)",
+			withFlags("validate", "-c FILE [--connect]", validateFlags)},
+		"version": {"print version, commit and Go version", cmdVersion},
+		"setup": {"install the Elasticsearch index templates and lifecycle policy",
+			withFlags("setup", "-c FILE [--dry-run]", setupFlags)},
+		"map": {"map raw authentik records or API pages (stdin) to ECS documents (stdout)",
+			withFlags("map", mapSynopsis, mapFlags(os.Stdin))},
+		"bench": {"measure a full backfill (mapped and unmapped) against the simulator",
+			withFlags("bench", "[--events N] [--victorialogs | --sink URL] [--scale] [flags]", benchFlags)},
+		"healthcheck": {"ask a running akship's /healthz (the container image's health check)",
+			withFlags("healthcheck", "(-c FILE | --url URL) [--timeout D]", healthcheckFlags)},
 	}
 }
 

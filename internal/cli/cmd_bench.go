@@ -2,17 +2,17 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
 	"akship/internal/bench"
 )
 
-// cmdBench parses the bench command's flags; the harness is package bench.
-func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("bench", "[--events N] [--victorialogs | --sink URL] [--scale] [flags]", stdout, stderr)
+// benchFlags registers the bench command's flags; its action checks them
+// and runs the harness, package bench.
+func benchFlags(fs *flagSet) action {
 	var s bench.Settings
 	var sizes string
 	fs.IntVar(&s.Events, "events", 200000, "events stored in the simulator")
@@ -32,13 +32,26 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	s.Release.RegisterFlags(fs.FlagSet)
 	fs.StringVar(&s.Program, "program", "", "CEL file replacing the event program of the mapped pipeline (processors.event.program_file)")
 	fs.StringVar(&s.Extend, "extend", "", "CEL file extending the event program of the mapped pipeline (processors.event.extend_file)")
-	if code, ok := fs.parse(args); !ok {
-		return code
+	return func(ctx context.Context) int {
+		if err := completeBenchSettings(&s, sizes); err != nil {
+			fmt.Fprintf(fs.stderr, "akship bench: %v\n", err)
+			return exitUsage
+		}
+		if err := bench.Run(ctx, s, fs.stdout); err != nil {
+			fmt.Fprintf(fs.stderr, "akship bench: %v\n", err)
+			return 1
+		}
+		return 0
 	}
+}
+
+// completeBenchSettings completes s with the stored event counts of the
+// --scale runs (sizes) and the absolute paths of --program and --extend,
+// checking them.
+func completeBenchSettings(s *bench.Settings, sizes string) error {
 	var err error
 	if s.ScaleSizes, err = bench.ParseSizes(sizes); err != nil || s.VictoriaLogs && s.Sink != "" {
-		fmt.Fprintln(stderr, "akship bench: --scale-sizes must list positive numbers; --sink and --victorialogs exclude each other")
-		return exitUsage
+		return errors.New("--scale-sizes must list positive numbers; --sink and --victorialogs exclude each other")
 	}
 	for _, p := range []*string{&s.Program, &s.Extend} {
 		if *p == "" {
@@ -48,13 +61,8 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			_, err = os.Stat(*p)
 		}
 		if err != nil {
-			fmt.Fprintf(stderr, "akship bench: --program / --extend: %v\n", err)
-			return exitUsage
+			return fmt.Errorf("--program / --extend: %w", err)
 		}
 	}
-	if err := bench.Run(ctx, s, stdout); err != nil {
-		fmt.Fprintf(stderr, "akship bench: %v\n", err)
-		return 1
-	}
-	return 0
+	return nil
 }

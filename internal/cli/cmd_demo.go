@@ -30,8 +30,9 @@ type demoSettings struct {
 	seed                  int64
 }
 
-func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("demo", "[flags]", stdout, stderr)
+// demoFlags registers the demo command's flags; its action runs the
+// pipeline twice against a simulator (see runDemo).
+func demoFlags(fs *flagSet) action {
 	var s demoSettings
 	fs.StringVar(&s.out, "out", "akship-demo", "directory for the documents, cursors and dead-letter file")
 	fs.IntVar(&s.events, "events", 5000, "events stored in the simulator")
@@ -39,14 +40,13 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&s.groups, "groups", 25, "groups in the simulator")
 	fs.IntVar(&s.newEvents, "new-events", 100, "events inserted before the second, incremental run")
 	fs.Int64Var(&s.seed, "seed", 1, "simulator seed (same seed, same data)")
-	if code, ok := fs.parse(args); !ok {
-		return code
+	return func(ctx context.Context) int {
+		if err := runDemo(ctx, s, fs.stdout, fs.stderr); err != nil {
+			fmt.Fprintf(fs.stderr, "akship demo: %v\n", err)
+			return 1
+		}
+		return 0
 	}
-	if err := runDemo(ctx, s, stdout, stderr); err != nil {
-		fmt.Fprintf(stderr, "akship demo: %v\n", err)
-		return 1
-	}
-	return 0
 }
 
 func runDemo(ctx context.Context, s demoSettings, stdout, stderr io.Writer) error {

@@ -9,38 +9,37 @@ import (
 	"time"
 )
 
-// cmdHealthcheck asks a running akship's monitoring endpoint for /healthz:
-// the container image's HEALTHCHECK, which has no curl. The address is
-// --url, or http.listen of the configuration (-c); a wildcard host
-// (0.0.0.0, [::], none) is asked on the loopback address.
-func cmdHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("healthcheck", "(-c FILE | --url URL) [--timeout D]", stdout, stderr)
-	path := configFlag(fs)
+// healthcheckFlags registers the healthcheck command's flags. Its action
+// asks a running akship's monitoring endpoint for /healthz: the container
+// image's HEALTHCHECK, which has no curl. The address is --url, or
+// http.listen of the configuration (-c); a wildcard host (0.0.0.0, [::],
+// none) is asked on the loopback address.
+func healthcheckFlags(fs *flagSet) action {
+	path := fs.configFlag()
 	url := fs.String("url", "", "URL to GET instead of the configuration's http.listen (e.g. http://127.0.0.1:9108/healthz)")
 	timeout := fs.Duration("timeout", 5*time.Second, "give up after this long")
-	if code, ok := fs.parse(args); !ok {
-		return code
+	return func(ctx context.Context) int {
+		if *url == "" {
+			cfg, _, code := fs.requireConfig("-c FILE or --url URL is required", 1)
+			if cfg == nil {
+				return code
+			}
+			if cfg.HTTP.Listen == "" {
+				fmt.Fprintf(fs.stderr, "akship healthcheck: http.listen is not set in %s; the health check asks the "+
+					"monitoring endpoint, set http.listen (e.g. 127.0.0.1:9108)\n", *path)
+				return 1
+			}
+			*url = healthzURL(cfg.HTTP.Listen)
+		}
+		ctx, cancel := context.WithTimeout(ctx, *timeout)
+		defer cancel()
+		return askHealthz(ctx, *url, fs.stdout, fs.stderr)
 	}
-	if *url == "" {
-		if *path == "" {
-			fmt.Fprintln(stderr, "akship healthcheck: -c FILE or --url URL is required")
-			return exitUsage
-		}
-		cfg, _, err := LoadConfig(*path)
-		if err != nil {
-			fmt.Fprintf(stderr, "akship healthcheck: invalid configuration:\n%s", describeErrors(err))
-			return 1
-		}
-		if cfg.HTTP.Listen == "" {
-			fmt.Fprintf(stderr, "akship healthcheck: http.listen is not set in %s; the health check asks the "+
-				"monitoring endpoint, set http.listen (e.g. 127.0.0.1:9108)\n", *path)
-			return 1
-		}
-		*url = healthzURL(cfg.HTTP.Listen)
-	}
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *url, nil)
+}
+
+// askHealthz GETs url and returns the exit code: 0 when it answers 200 OK.
+func askHealthz(ctx context.Context, url string, stdout, stderr io.Writer) int {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "akship healthcheck: %v\n", err)
 		return exitUsage
@@ -53,10 +52,10 @@ func cmdHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	if resp.StatusCode != http.StatusOK {
-		fmt.Fprintf(stderr, "akship healthcheck: unhealthy: %s answered %s: %s\n", *url, resp.Status, body)
+		fmt.Fprintf(stderr, "akship healthcheck: unhealthy: %s answered %s: %s\n", url, resp.Status, body)
 		return 1
 	}
-	fmt.Fprintf(stdout, "healthy: %s answered %s\n", *url, resp.Status)
+	fmt.Fprintf(stdout, "healthy: %s answered %s\n", url, resp.Status)
 	return 0
 }
 

@@ -23,38 +23,34 @@ import (
 	"akship/internal/profile"
 )
 
-func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("run", "-c FILE [--once] [flags]", stdout, stderr)
+// runFlags registers the run command's flags; its action runs the
+// configuration until it is stopped or, with --once, caught up.
+func runFlags(fs *flagSet) action {
 	withExitCodes(fs.FlagSet)
-	path := configFlag(fs)
+	path := fs.configFlag()
 	once := fs.Bool("once", false, "poll every enabled input until caught up, deliver everything, commit the cursors and exit")
 	unmapped := fs.Bool("unmapped", false, "ship records without the ECS mapping (minimal documents; for benchmarks)")
-	if code, ok := fs.parse(args); !ok {
+	return func(ctx context.Context) int {
+		cfg, root, code := fs.requireConfig("-c FILE is required (see config.example.yml)", exitConfig)
+		if cfg == nil {
+			return code
+		}
+		stderr := fs.stderr
+		stopProfiles, err := profile.Start()
+		if err != nil {
+			fmt.Fprintf(stderr, "akship run: %v\n", err)
+			return 1
+		}
+		if *once && isTerminal(stderr) {
+			stderr = &screen{w: stderr} // log lines and the progress bar share it
+		}
+		d := &daemon{path: *path, root: root, once: *once, unmapped: *unmapped, stderr: stderr, metrics: telemetry.New()}
+		code = d.run(ctx, cfg)
+		if err := stopProfiles(); err != nil {
+			fmt.Fprintf(stderr, "akship run: writing profiles failed: %v\n", err)
+		}
 		return code
 	}
-	if *path == "" {
-		fmt.Fprintln(stderr, "akship run: -c FILE is required (see config.example.yml)")
-		return exitUsage
-	}
-	cfg, root, err := LoadConfig(*path)
-	if err != nil {
-		fmt.Fprintf(stderr, "akship run: invalid configuration:\n%s", describeErrors(err))
-		return exitConfig
-	}
-	stopProfiles, err := profile.Start()
-	if err != nil {
-		fmt.Fprintf(stderr, "akship run: %v\n", err)
-		return 1
-	}
-	if *once && isTerminal(stderr) {
-		stderr = &screen{w: stderr} // log lines and the progress bar share it
-	}
-	d := &daemon{path: *path, root: root, once: *once, unmapped: *unmapped, stderr: stderr, metrics: telemetry.New()}
-	code := d.run(ctx, cfg)
-	if err := stopProfiles(); err != nil {
-		fmt.Fprintf(stderr, "akship run: writing profiles failed: %v\n", err)
-	}
-	return code
 }
 
 // daemon runs pipelines: one per configuration, replaced on SIGHUP.

@@ -13,20 +13,26 @@ import (
 	"akship/inputs/authentik/simulator"
 )
 
-func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("simulate", "[--listen ADDR] [flags]", stdout, stderr)
+// simulateFlags registers the simulate command's flags; its action serves
+// the authentik simulator until ctx ends.
+func simulateFlags(fs *flagSet) action {
 	listen := fs.String("listen", "127.0.0.1:8090", "address to serve the authentik API on")
 	var opts simulator.Options
 	opts.RegisterFlags(fs.FlagSet)
-	if code, ok := fs.parse(args); !ok {
-		return code
+	return func(ctx context.Context) int {
+		return serveSimulator(ctx, opts, *listen, fs.stdout, fs.stderr)
 	}
+}
+
+// serveSimulator serves a simulator made with opts on listen until ctx
+// ends, and returns the exit code.
+func serveSimulator(ctx context.Context, opts simulator.Options, listen string, stdout, stderr io.Writer) int {
 	sim, err := simulator.New(opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "akship simulate: %v\n", err)
 		return exitUsage
 	}
-	ln, err := net.Listen("tcp", *listen)
+	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		fmt.Fprintf(stderr, "akship simulate: %v\n", err)
 		return 1

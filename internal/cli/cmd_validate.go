@@ -17,31 +17,36 @@ import (
 	"akship/outputs/elasticsearch"
 )
 
-func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("validate", "-c FILE [--connect]", stdout, stderr)
-	path := configFlag(fs)
+// validateFlags registers the validate command's flags; its action checks
+// the configuration file and, with --connect, what it points at.
+func validateFlags(fs *flagSet) action {
+	path := fs.configFlag()
 	connect := fs.Bool("connect", false, "also check that authentik accepts the token and the output answers")
-	if code, ok := fs.parse(args); !ok {
-		return code
+	return func(ctx context.Context) int {
+		if !fs.hasConfig("-c FILE is required") {
+			return exitUsage
+		}
+		cfg, root, err := LoadConfig(*path)
+		if err == nil {
+			// Errors of opening the files the configuration points at name
+			// their key; add where the file sets it, as for decoding errors.
+			err = config.Locate(*path, root, checkConfig(cfg))
+		}
+		if err != nil {
+			fmt.Fprintf(fs.stderr, "%s is invalid:\n%s", *path, describeErrors(err))
+			return 1
+		}
+		fmt.Fprintf(fs.stdout, "%s is valid\n", *path)
+		if !*connect {
+			return 0
+		}
+		return checkConnections(ctx, cfg, fs.stdout)
 	}
-	if *path == "" {
-		fmt.Fprintln(stderr, "akship validate: -c FILE is required")
-		return exitUsage
-	}
-	cfg, root, err := LoadConfig(*path)
-	if err == nil {
-		// Errors of opening the files the configuration points at name
-		// their key; add where the file sets it, as for decoding errors.
-		err = config.Locate(*path, root, checkConfig(cfg))
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "%s is invalid:\n%s", *path, describeErrors(err))
-		return 1
-	}
-	fmt.Fprintf(stdout, "%s is valid\n", *path)
-	if !*connect {
-		return 0
-	}
+}
+
+// checkConnections runs validate --connect's checks, printing one line
+// each to stdout, and returns the exit code: 1 when one failed.
+func checkConnections(ctx context.Context, cfg *Config, stdout io.Writer) int {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	code := 0

@@ -2,12 +2,15 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+
+	"gopkg.in/yaml.v3"
 )
 
 // flagSet is a subcommand's flags, parsed with akship's conventions:
@@ -22,6 +25,30 @@ type flagSet struct {
 	// buf collects what the flag package prints while parsing, until it
 	// is known whether that is help (stdout) or an error (stderr).
 	buf bytes.Buffer
+	// configPath is the value of -c/--config, once configFlag registered
+	// them.
+	configPath *string
+}
+
+// action is what a command does once its flags are parsed; it returns the
+// process exit code.
+type action func(ctx context.Context) int
+
+// withFlags makes the run function of subcommand name (usage line
+// "akship name synopsis"): it registers the command's flags with flags,
+// parses args with akship's conventions (see flagSet.parse) and, when they
+// are good, runs the action flags returned, which writes to the flag set's
+// stdout and stderr.
+func withFlags(name, synopsis string, flags func(fs *flagSet) action) func(ctx context.Context, args []string,
+	stdout, stderr io.Writer) int {
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+		fs := newFlagSet(name, synopsis, stdout, stderr)
+		act := flags(fs)
+		if code, ok := fs.parse(args); !ok {
+			return code
+		}
+		return act(ctx)
+	}
 }
 
 // newFlagSet returns the flag set of subcommand name; synopsis is the
@@ -93,9 +120,44 @@ func looksLikeConfig(arg string) bool {
 	return err == nil && st.Mode().IsRegular()
 }
 
-// configFlag registers -c and --config for the configuration path.
-func configFlag(fs *flagSet) *string {
+// configFlag registers -c and --config for the configuration path, which
+// requireConfig and loadConfig read.
+func (fs *flagSet) configFlag() *string {
 	p := fs.String("config", "", "configuration file (YAML)")
 	fs.StringVar(p, "c", "", "configuration file (shorthand for --config)")
+	fs.configPath = p
 	return p
+}
+
+// requireConfig loads the configuration file -c names, which the command
+// requires. Without -c it prints "akship NAME: " and missing, and returns
+// exitUsage; with an invalid file, see loadConfig. A nil configuration
+// means the command stops with the exit code returned.
+func (fs *flagSet) requireConfig(missing string, invalid int) (*Config, *yaml.Node, int) {
+	if !fs.hasConfig(missing) {
+		return nil, nil, exitUsage
+	}
+	return fs.loadConfig(invalid)
+}
+
+// hasConfig reports whether -c names a configuration file; when it does
+// not, it prints "akship NAME: " and missing.
+func (fs *flagSet) hasConfig(missing string) bool {
+	if *fs.configPath == "" {
+		fmt.Fprintf(fs.stderr, "akship %s: %s\n", fs.Name(), missing)
+		return false
+	}
+	return true
+}
+
+// loadConfig loads the configuration file -c names. When the file is
+// invalid it prints "akship NAME: invalid configuration:" and the errors,
+// and returns a nil configuration and the exit code invalid.
+func (fs *flagSet) loadConfig(invalid int) (*Config, *yaml.Node, int) {
+	cfg, root, err := LoadConfig(*fs.configPath)
+	if err != nil {
+		fmt.Fprintf(fs.stderr, "akship %s: invalid configuration:\n%s", fs.Name(), describeErrors(err))
+		return nil, nil, invalid
+	}
+	return cfg, root, 0
 }

@@ -16,7 +16,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	es "github.com/elastic/go-elasticsearch/v8"
@@ -26,6 +25,7 @@ import (
 	"akship/agent/config"
 	"akship/agent/telemetry"
 	"akship/internal/datasets"
+	"akship/internal/lazymap"
 	"akship/internal/netfail"
 )
 
@@ -41,8 +41,7 @@ type Output struct {
 	perform func(*http.Request) (*http.Response, error)
 	bulkURL string
 
-	routes   map[agent.Dataset]*route
-	routesMu sync.RWMutex
+	routes lazymap.Map[agent.Dataset, *route]
 	// accepted is set once the server accepted a bulk request (a 2xx
 	// answer): from then on a document answered 400 alone is at fault,
 	// not the request (see settleRejected).
@@ -113,7 +112,6 @@ func New(cfg Config, log *slog.Logger, metrics *telemetry.Metrics, opts ...Optio
 		client:    client,
 		perform:   client.Perform,
 		bulkURL:   bulkURL(cfg.Parameters),
-		routes:    map[agent.Dataset]*route{},
 		bodies:    make(chan *bulkBody, cfg.Concurrency+1),
 		duration:  metrics.OutputRequestDuration.WithLabelValues(outputLabel),
 		bytesSent: metrics.OutputBytes.WithLabelValues(outputLabel),
@@ -162,22 +160,13 @@ func bulkURL(params map[string]string) string {
 // routeOf returns the cached route of a dataset, creating it (and its
 // metric children) on first use.
 func (o *Output) routeOf(ds agent.Dataset) *route {
-	o.routesMu.RLock()
-	r := o.routes[ds]
-	o.routesMu.RUnlock()
-	if r != nil {
-		return r
-	}
-	o.routesMu.Lock()
-	defer o.routesMu.Unlock()
-	if r = o.routes[ds]; r == nil {
-		r = newRoute(ds, o.cfg.Namespace)
+	return o.routes.Get(ds, func(ds agent.Dataset) *route {
+		r := newRoute(ds, o.cfg.Namespace)
 		r.indexed = o.metrics.OutputIndexed.WithLabelValues(outputLabel, string(ds))
 		r.duplicates = o.metrics.OutputDuplicates.WithLabelValues(outputLabel, string(ds))
 		r.failureStore = o.metrics.OutputFailureStore.WithLabelValues(outputLabel, string(ds))
-		o.routes[ds] = r
-	}
-	return r
+		return r
+	})
 }
 
 // getBody returns an empty bulk body, reusing a free one when there is.
