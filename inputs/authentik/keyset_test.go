@@ -86,7 +86,7 @@ func TestKeysetWalkChosenOnQueryLanguage(t *testing.T) {
 }
 
 // liveServer serves sim and, until stop is called, before each events list
-// request inserts insert events stamped now − random[0, skew) (late rows,
+// request inserts insert events stamped now − random[0, skew] (late rows,
 // as from app servers with skewed clocks or slow transactions) and expires
 // the oldest expire. The live traffic is tied to the walk's progress, not
 // to the wall clock: at a wall-clock rate (the simulator's Run), a
@@ -101,7 +101,7 @@ func liveServer(t *testing.T, sim *simulator.Simulator, insert, expire int, skew
 			mu.Lock()
 			now := time.Now()
 			for range insert {
-				sim.InsertEventsAt(now.Add(-time.Duration(rng.Int64N(int64(skew)))), 1)
+				sim.InsertEventsAt(now.Add(-time.Duration(rng.Int64N(int64(skew)+1))), 1)
 			}
 			sim.ExpireOldest(expire)
 			mu.Unlock()
