@@ -1,7 +1,6 @@
 package authentik
 
 import (
-	"context"
 	"encoding/json"
 	"log/slog"
 	"math"
@@ -202,24 +201,19 @@ func TestKeysetDeletionsBehindThePosition(t *testing.T) {
 // walk), the walk still ends and ships every event that outlived it once.
 func TestKeysetWalkWhileExpiryReachesTheAnchor(t *testing.T) {
 	sim, err := simulator.New(simulator.Options{Token: "secret-token", Events: 3000, Users: 2, Groups: 1, Seed: 6,
-		Version: "2026.8", InsertRate: 300, ExpireRate: 2000})
+		Version: "2026.8"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(sim)
-	defer srv.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = sim.Run(ctx); close(done) }()
+	// Each request of the walk (50 events a page) sees 80 more expire.
+	srv, stop := liveServer(t, sim, 12, 80, 0)
 	store := testStore(t, "")
 	cfg := testEventsConfig(50)
 	var ids []string
 	for range 3 {
 		ids = append(ids, runOnce(t, srv, store, cfg)...)
-		time.Sleep(300 * time.Millisecond)
 	}
-	cancel()
-	<-done
+	stop()
 	ids = append(ids, runOnce(t, srv, store, cfg)...)
 	assertExactlyOnce(t, ids, simPresent(sim))
 }
