@@ -2,6 +2,8 @@ package cli
 
 import (
 	"bytes"
+	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -117,4 +119,9 @@ func TestMapReadsAnAPIPage(t *testing.T) {
 	if n := strings.Count(out.String(), "\n"); n != 2 || !strings.Contains(out.String(), `"name":"b"`) {
 		t.Errorf("%d documents:\n%s", n, out.String())
 	}
+}
+
+// runMap runs the map command with the records read from in.
+func runMap(args []string, in io.Reader, stdout, stderr io.Writer) int {
+	return withFlags("map", mapSynopsis, mapFlags(in))(context.Background(), args, stdout, stderr)
 }

@@ -25,11 +25,6 @@ const mapSynopsis = "--dataset {event|user|group} [-c FILE] [--tag TAG]... [--ge
 	"The input is one raw record per line (NDJSON), pretty-printed records, or whole API pages\n" +
 	"({\"pagination\":…,\"results\":[…]}, as curl saves them), whose results are mapped."
 
-// runMap runs the map command with the records read from in.
-func runMap(args []string, in io.Reader, stdout, stderr io.Writer) int {
-	return withFlags("map", mapSynopsis, mapFlags(in))(context.Background(), args, stdout, stderr)
-}
-
 // mapFlags returns what registers the map command's flags. Its action maps
 // the records from in (NDJSON, pretty-printed records or API pages) to
 // documents on stdout, one per line: the mapping on its own, for testing a

@@ -19,6 +19,3 @@ func AppendWithMember(dst, obj []byte, key string, raw []byte) ([]byte, bool) {
 	dst = append(dst, raw...)
 	return append(dst, '}'), true
 }
-
-// MemberSize is the number of bytes AppendWithMember adds to an object.
-func MemberSize(key string, raw []byte) int { return len(`,"":`) + len(key) + len(raw) }

@@ -28,3 +28,6 @@ func TestAppendWithMember(t *testing.T) {
 		t.Errorf("in place: %s, %v, same array %v", got, ok, &got[0] == &obj[0])
 	}
 }
+
+// MemberSize is the number of bytes AppendWithMember adds to an object.
+func MemberSize(key string, raw []byte) int { return len(`,"":`) + len(key) + len(raw) }

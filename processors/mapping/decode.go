@@ -1,7 +1,6 @@
 package mapping
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 )
@@ -9,18 +8,6 @@ import (
 // ErrBadRecord is wrapped by the errors for records that are not a JSON
 // object. Their documents still ship, with error fields.
 var ErrBadRecord = errors.New("bad record")
-
-// decodeRecord decodes one API record (see parseJSON for the value types)
-// and returns its text for event.original. The record's strings and the
-// text share one private copy of raw, made here and never written again,
-// so a record costs one allocation for all its plain strings and raw stays
-// the caller's.
-func decodeRecord(raw []byte) (record map[string]any, original string, err error) {
-	own := bytes.Clone(raw)
-	original = unsafeString(own)
-	record, err = decodeObject(own)
-	return record, original, err
-}
 
 func decodeObject(raw []byte) (map[string]any, error) {
 	v, err := parseJSON(raw)

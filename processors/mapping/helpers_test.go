@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"bytes"
 	"os"
 	"sync"
 	"testing"
@@ -101,4 +102,17 @@ func TestMain(m *testing.M) {
 		_ = os.RemoveAll(demoDir)
 	}
 	os.Exit(code)
+}
+
+// decodeRecord decodes one API record the way the engine does for records
+// the record view does not take (see parseJSON for the value types)
+// and returns its text for event.original. The record's strings and the
+// text share one private copy of raw, made here and never written again,
+// so a record costs one allocation for all its plain strings and raw stays
+// the caller's.
+func decodeRecord(raw []byte) (record map[string]any, original string, err error) {
+	own := bytes.Clone(raw)
+	original = unsafeString(own)
+	record, err = decodeObject(own)
+	return record, original, err
 }
